@@ -1,0 +1,1 @@
+DELETE FROM follows WHERE who_id = $1 AND whom_id = $2

@@ -1,0 +1,1 @@
+SELECT id, username, email FROM users WHERE id = $1

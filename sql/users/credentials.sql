@@ -1,0 +1,1 @@
+SELECT id, username, pw_hash FROM users WHERE username = $1

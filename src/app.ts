@@ -1,0 +1,77 @@
+// Builds the Elysia apps (web pages, simulator API) without listening; main.ts and tests listen.
+import { html } from "@elysiajs/html";
+import { Elysia } from "elysia";
+import { ErrorPage } from "../views/forms.tsx";
+import stylesheet from "../views/static/style.css" with { type: "text" };
+import { type Deps, requestIdOf } from "./context.ts";
+import { isUnavailable } from "./db.ts";
+import { HttpError } from "./errors.ts";
+import { authRoutes } from "./web/auth.ts";
+import { followRoutes } from "./web/follow.ts";
+import { timelineRoutes } from "./web/timeline.ts";
+
+export type { Deps } from "./context.ts";
+
+/** Status and text for an error: the client's own mistakes, the database away, or our fault. */
+export function describeError(code: string | number, error: unknown): { status: number; message: string } {
+  if (error instanceof HttpError) return { status: error.status, message: error.message };
+  if (isUnavailable(error)) return { status: 503, message: "The database is unavailable; please try again shortly" };
+  if (code === "NOT_FOUND") return { status: 404, message: "Not Found" };
+  if (code === "PARSE" || code === "VALIDATION" || code === "INVALID_COOKIE_SIGNATURE") {
+    return { status: 400, message: "Bad request" };
+  }
+  const status = (error as { status?: unknown }).status;
+  if (typeof status === "number" && status >= 400 && status < 500) return { status, message: "Bad request" };
+  return { status: 500, message: "Internal Server Error" };
+}
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  413: "Payload Too Large",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+/** GET /health: 200 when the program and its database answer, 503 when the database does not. */
+export function healthRoutes({ db }: Deps) {
+  return new Elysia({ name: "health" }).get("/health", async ({ set }) => {
+    try {
+      await db.query("health");
+      return { status: "ok" };
+    } catch {
+      set.status = 503;
+      return { status: "unavailable", error: "database unreachable" };
+    }
+  });
+}
+
+export function buildWeb(deps: Deps) {
+  return new Elysia({ name: "web" })
+    .use(html())
+    .derive({ as: "global" }, ({ request }) => ({ requestId: requestIdOf(request) }))
+    .onError({ as: "global" }, ({ code, error, set, requestId }) => {
+      const { status, message } = describeError(code, error);
+      const detail = status >= 500 && status !== 503 ? `Something went wrong. Request id: ${requestId}` : message;
+      set.status = status;
+      set.headers["content-type"] = "text/html; charset=utf-8";
+      return ErrorPage({ status, title: TITLES[status] ?? "Error", detail });
+    })
+    .get("/static/style.css", ({ set }) => {
+      set.headers["content-type"] = "text/css; charset=utf-8";
+      set.headers["cache-control"] = "public, max-age=3600";
+      return stylesheet;
+    })
+    .use(healthRoutes(deps))
+    .use(authRoutes(deps))
+    .use(timelineRoutes(deps))
+    .use(followRoutes(deps));
+}
+
+export function buildApps(deps: Deps) {
+  return { web: buildWeb(deps) };
+}

@@ -1,0 +1,43 @@
+// Request-scoped values every app shares: the request id and the session.
+import { Elysia } from "elysia";
+import type { Config } from "./config.ts";
+import type { Db } from "./db.ts";
+import { Session } from "./session.ts";
+
+export interface Deps {
+  config: Config;
+  db: Db;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's X-Request-Id when it is sane (a proxy's), else a new one. */
+export function requestIdOf(request: Request): string {
+  const given = request.headers.get("x-request-id");
+  return given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+}
+
+export function isHttps(request: Request): boolean {
+  return request.url.startsWith("https:") || request.headers.get("x-forwarded-proto") === "https";
+}
+
+/** The signed-cookie session of the web pages, written back after the handler when it changed. */
+export function sessionPlugin(config: Config) {
+  return new Elysia()
+    .derive({ as: "scoped" }, ({ request }) => ({
+      session: new Session(request.headers.get("cookie"), {
+        key: config.secretKey,
+        maxAge: config.sessionMaxAge,
+        secure: isHttps(request),
+      }),
+    }))
+    .onAfterHandle({ as: "scoped" }, ({ session, set }) => {
+      const cookie = session.cookie();
+      if (cookie) set.headers["set-cookie"] = cookie;
+    });
+}
+
+/** 303 after a POST (the browser then GETs), 302 otherwise, as the original did. */
+export function redirectTo(request: Request, location: string): Response {
+  return new Response(null, { status: request.method === "POST" ? 303 : 302, headers: { location } });
+}

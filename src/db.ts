@@ -1,0 +1,130 @@
+// The one database interface: PostgreSQL through postgres.js, or embedded PGlite, same SQL files.
+import { PGlite } from "@electric-sql/pglite";
+import postgres from "postgres";
+import { type QueryName, queries } from "./sql.ts";
+
+export type Row = Record<string, unknown>;
+export type Params = readonly unknown[];
+
+export interface Queryable {
+  /** Runs the named SQL file with positional parameters and returns its rows. */
+  query<T = Row>(name: QueryName, params?: Params): Promise<T[]>;
+  /** Runs SQL text that holds no user input (migrations, seeding); several statements allowed. */
+  exec(text: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly engine: "postgres" | "pglite";
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DbOptions {
+  /** PostgreSQL URL; without it, PGlite stores under dataDir. */
+  url?: string;
+  /** PGlite's folder, or `memory://` for a throw-away database. */
+  dataDir?: string;
+  pool?: number;
+  /** Per-statement timeout in milliseconds, so that no request hangs on the database. */
+  statementTimeout?: number;
+  /** Called after each named query with its duration in seconds (metrics). */
+  observe?: (name: QueryName, seconds: number, ok: boolean) => void;
+}
+
+/** Raised when the database cannot be reached: pages and the API answer 503. */
+export class DatabaseUnavailable extends Error {
+  override name = "DatabaseUnavailable";
+}
+
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01", // admin_shutdown
+  "57P03", // cannot_connect_now
+  "57014", // query_canceled (statement timeout)
+]);
+
+/** True for errors that mean "the database is away", not "the query was wrong". */
+export function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return error instanceof DatabaseUnavailable || (code !== undefined && CONNECTION_CODES.has(code));
+}
+
+function timed(observe: DbOptions["observe"], run: (name: QueryName, params: Params) => Promise<Row[]>) {
+  return async <T>(name: QueryName, params: Params = []): Promise<T[]> => {
+    const start = performance.now();
+    let ok = false;
+    try {
+      const rows = (await run(name, params)) as T[];
+      ok = true;
+      return rows;
+    } finally {
+      observe?.(name, (performance.now() - start) / 1000, ok);
+    }
+  };
+}
+
+function openPostgres(options: DbOptions & { url: string }): Db {
+  const sql = postgres(options.url, {
+    max: options.pool ?? 10,
+    connect_timeout: 5,
+    idle_timeout: 60,
+    onnotice: () => {},
+    connection: { statement_timeout: options.statementTimeout ?? 5000, application_name: "minitwit" },
+  });
+  function on(conn: postgres.Sql | postgres.TransactionSql): Queryable {
+    return {
+      query: timed(options.observe, (name, params) =>
+        conn.unsafe(queries[name], params as postgres.ParameterOrJSON<never>[], { prepare: true }),
+      ),
+      exec: async (text) => {
+        await conn.unsafe(text);
+      },
+    };
+  }
+  return {
+    engine: "postgres",
+    ...on(sql),
+    transaction: (fn) => sql.begin((tx) => fn(on(tx))) as Promise<never>,
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+// PGlite's own query(text, params) rather than postgres.js over pglite-socket: one process,
+// no socket, and no single-connection hang; PGlite serialises queries itself.
+async function openPglite(options: DbOptions): Promise<Db> {
+  const pg = await PGlite.create(options.dataDir ?? "./data");
+  type Tx = Pick<PGlite, "query" | "exec">;
+  function on(conn: Tx): Queryable {
+    return {
+      query: timed(
+        options.observe,
+        async (name, params) => (await conn.query<Row>(queries[name], params as unknown[])).rows,
+      ),
+      exec: async (text) => {
+        await conn.exec(text);
+      },
+    };
+  }
+  return {
+    engine: "pglite",
+    ...on(pg),
+    transaction: (fn) => pg.transaction((tx) => fn(on(tx))),
+    close: () => pg.close(),
+  };
+}
+
+export async function openDb(options: DbOptions): Promise<Db> {
+  return options.url ? openPostgres({ ...options, url: options.url }) : openPglite(options);
+}
+
+/** PostgreSQL's unique_violation, for "already taken" answers decided by the database. */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === "23505";
+}

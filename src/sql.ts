@@ -1,0 +1,47 @@
+// Every SQL file of the program, imported as text once, so the compiled executable carries them.
+import followsDelete from "../sql/follows/delete.sql" with { type: "text" };
+import followsExists from "../sql/follows/exists.sql" with { type: "text" };
+import followsInsert from "../sql/follows/insert.sql" with { type: "text" };
+import health from "../sql/health.sql" with { type: "text" };
+import messagesHome from "../sql/messages/home_timeline.sql" with { type: "text" };
+import messagesHomeBefore from "../sql/messages/home_timeline_before.sql" with { type: "text" };
+import messagesInsert from "../sql/messages/insert.sql" with { type: "text" };
+import messagesPublic from "../sql/messages/public_timeline.sql" with { type: "text" };
+import messagesPublicBefore from "../sql/messages/public_timeline_before.sql" with { type: "text" };
+import messagesUser from "../sql/messages/user_timeline.sql" with { type: "text" };
+import messagesUserBefore from "../sql/messages/user_timeline_before.sql" with { type: "text" };
+import init from "../sql/migrations/0001_init.sql" with { type: "text" };
+import schemaApplied from "../sql/schema/applied.sql" with { type: "text" };
+import schemaRecord from "../sql/schema/record.sql" with { type: "text" };
+import usersById from "../sql/users/by_id.sql" with { type: "text" };
+import usersByName from "../sql/users/by_name.sql" with { type: "text" };
+import usersCredentials from "../sql/users/credentials.sql" with { type: "text" };
+import usersInsert from "../sql/users/insert.sql" with { type: "text" };
+
+/** Queries by name: the file's path under sql/ without `.sql`. */
+export const queries = {
+  health,
+  "follows/delete": followsDelete,
+  "follows/exists": followsExists,
+  "follows/insert": followsInsert,
+  "messages/home_timeline": messagesHome,
+  "messages/home_timeline_before": messagesHomeBefore,
+  "messages/insert": messagesInsert,
+  "messages/public_timeline": messagesPublic,
+  "messages/public_timeline_before": messagesPublicBefore,
+  "messages/user_timeline": messagesUser,
+  "messages/user_timeline_before": messagesUserBefore,
+  "schema/applied": schemaApplied,
+  "schema/record": schemaRecord,
+  "users/by_id": usersById,
+  "users/by_name": usersByName,
+  "users/credentials": usersCredentials,
+  "users/insert": usersInsert,
+} as const;
+
+export type QueryName = keyof typeof queries;
+
+/** Numbered migrations, applied in this order. */
+export const migrations: readonly { readonly name: string; readonly sql: string }[] = [
+  { name: "0001_init", sql: init },
+];

@@ -1,0 +1,44 @@
+// Sign up, sign in and sign out.
+import { Elysia } from "elysia";
+import { LoginPage, RegisterPage } from "../../views/forms.tsx";
+import { type Deps, redirectTo, sessionPlugin } from "../context.ts";
+import { checkLogin, createUser, registrationError, USERNAME_TAKEN } from "../data/users.ts";
+import { field } from "../errors.ts";
+
+export function authRoutes({ config, db }: Deps) {
+  return new Elysia({ name: "web-auth" })
+    .use(sessionPlugin(config))
+    .get("/login", ({ request, session }) => {
+      if (session.user) return redirectTo(request, "/");
+      return LoginPage({ flashes: session.takeFlashes() });
+    })
+    .post("/login", async ({ request, body, session }) => {
+      if (session.user) return redirectTo(request, "/");
+      const username = field(body, "username") ?? "";
+      const result = await checkLogin(db, username, field(body, "password") ?? "");
+      if ("error" in result) return LoginPage({ error: result.error, username });
+      session.login(result.user);
+      session.flash("You were logged in");
+      return redirectTo(request, "/");
+    })
+    .get("/register", ({ request, session }) => {
+      if (session.user) return redirectTo(request, "/");
+      return RegisterPage({});
+    })
+    .post("/register", async ({ request, body, session }) => {
+      if (session.user) return redirectTo(request, "/");
+      const username = field(body, "username") ?? "";
+      const email = field(body, "email") ?? "";
+      const password = field(body, "password") ?? "";
+      const error = registrationError({ username, email, password }, field(body, "password2") ?? "");
+      const id = error ? undefined : await createUser(db, { username, email, password });
+      if (error || id === undefined) return RegisterPage({ error: error ?? USERNAME_TAKEN, username, email });
+      session.flash("You were successfully registered and can login now");
+      return redirectTo(request, "/login");
+    })
+    .get("/logout", ({ request, session }) => {
+      session.logout();
+      session.flash("You were logged out");
+      return redirectTo(request, "/public");
+    });
+}

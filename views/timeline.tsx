@@ -1,0 +1,110 @@
+// The three timelines: public, a user's, and the signed-in home timeline with the twit box.
+import type { Message } from "../src/data/messages.ts";
+import { escapeHtml } from "./escape.ts";
+import { Layout, type PageUser } from "./layout.tsx";
+
+export function gravatarUrl(email: string, size = 48): string {
+  const hash = new Bun.CryptoHasher("md5").update(email.trim().toLowerCase()).digest("hex");
+  return `https://www.gravatar.com/avatar/${hash}?d=identicon&s=${size}`;
+}
+
+/** `YYYY-MM-DD @ HH:MM` in UTC, as the original shows dates. */
+export function formatDate(date: Date): string {
+  const iso = date.toISOString();
+  return `${iso.slice(0, 10)} @ ${iso.slice(11, 16)}`;
+}
+
+export function userPath(username: string): string {
+  return `/${encodeURIComponent(username)}`;
+}
+
+function MessageItem({ message }: { message: Message }) {
+  return (
+    <li>
+      <img src={escapeHtml(gravatarUrl(message.email))} alt="" width="48" height="48" />
+      <p>
+        <strong>
+          <a href={escapeHtml(userPath(message.username))}>{escapeHtml(message.username)}</a>
+        </strong>{" "}
+        {escapeHtml(message.text)}{" "}
+        <small>
+          {"&mdash;"} {formatDate(message.pub_date)}
+        </small>
+      </p>
+    </li>
+  );
+}
+
+export type TimelineKind =
+  | { kind: "public" }
+  | { kind: "home" }
+  | { kind: "user"; profile: { username: string }; following: boolean | "self" | undefined };
+
+export interface TimelineProps {
+  view: TimelineKind;
+  messages: Message[];
+  /** The cursor of the next older page, when there is one. */
+  older?: number;
+  user?: PageUser;
+  flashes?: string[];
+}
+
+function title(view: TimelineKind): string {
+  if (view.kind === "public") return "Public Timeline";
+  if (view.kind === "home") return "My Timeline";
+  return `${view.profile.username}'s Timeline`;
+}
+
+function FollowStatus({ profile, following }: { profile: { username: string }; following: boolean | "self" }) {
+  if (following === "self") return <div class="followstatus">This is you!</div>;
+  const action = following ? "unfollow" : "follow";
+  return (
+    <div class="followstatus">
+      {following ? "You are currently following this user." : "You are not yet following this user."}{" "}
+      <form class="inline" action={escapeHtml(`${userPath(profile.username)}/${action}`)} method="post">
+        <button type="submit" class={action}>
+          {following ? "Unfollow user" : "Follow user"}
+        </button>
+      </form>
+    </div>
+  );
+}
+
+export function Timeline({ view, messages, older, user, flashes }: TimelineProps) {
+  const heading = title(view);
+  return (
+    <Layout title={heading} user={user} flashes={flashes}>
+      <h2>{escapeHtml(heading)}</h2>
+      {view.kind === "user" && view.following !== undefined && (
+        <FollowStatus profile={view.profile} following={view.following} />
+      )}
+      {view.kind === "home" && user && (
+        <div class="twitbox">
+          <h3>What's on your mind {escapeHtml(user.username)}?</h3>
+          <form action="/add_message" method="post">
+            <p>
+              <input type="text" name="text" size="60" maxlength="1000" aria-label="Message" />
+              <input type="submit" value="Share" />
+            </p>
+          </form>
+        </div>
+      )}
+      <ul class="messages">
+        {messages.length === 0 ? (
+          <li>
+            <em>There's no message so far.</em>
+          </li>
+        ) : (
+          messages.map((m) => <MessageItem message={m} />)
+        )}
+      </ul>
+      {older !== undefined && (
+        <p class="pagination">
+          <a class="older" href={`?before=${older}`}>
+            older messages
+          </a>
+        </p>
+      )}
+    </Layout>
+  );
+}
