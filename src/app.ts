@@ -72,6 +72,15 @@ export function buildWeb(deps: Deps) {
     .use(followRoutes(deps));
 }
 
+/** The simulator API (filled by its own module): JSON 404 for every route until then. */
+export function buildApi(deps: Deps) {
+  return new Elysia({ name: "api" }).use(healthRoutes(deps)).onError(({ code, error, set }) => {
+    const { status, message } = describeError(code, error);
+    set.status = status;
+    return { status, error_msg: message };
+  });
+}
+
 export function buildApps(deps: Deps) {
-  return { web: buildWeb(deps) };
+  return { web: buildWeb(deps), api: buildApi(deps) };
 }

@@ -1,31 +1,22 @@
-// Start: configuration, database, migrations, listening on the ports, graceful shutdown.
-import { buildApps } from "./app.ts";
+// Entry point of the program and of the compiled executable: `minitwit [command]`.
 import { loadConfig } from "./config.ts";
 import { openDb } from "./db.ts";
 import { migrate } from "./migrate.ts";
+import { serve } from "./serve.ts";
 
 async function main(argv: string[]): Promise<void> {
   const config = loadConfig();
-  const db = await openDb({ url: config.databaseUrl, dataDir: config.dataDir, pool: config.databasePool });
   const command = argv[0] ?? "serve";
+  if (command === "serve") return serve(config);
   if (command === "migrate") {
+    const db = await openDb({ url: config.databaseUrl, dataDir: config.dataDir });
     const done = await migrate(db);
     console.error(done.length ? `applied ${done.join(", ")}` : "nothing to migrate");
     await db.close();
     return;
   }
-  if (config.migrate) await migrate(db);
-  const { web } = buildApps({ config, db });
-  const servers = [web.listen({ port: config.port, hostname: config.host })];
-  console.error(`MiniTwit web on http://localhost:${config.port} (${db.engine})`);
-
-  async function shutdown(): Promise<void> {
-    await Promise.all(servers.map((s) => s.stop()));
-    await db.close();
-    process.exit(0);
-  }
-  process.once("SIGTERM", shutdown);
-  process.once("SIGINT", shutdown);
+  console.error(`unknown command "${command}"; commands: serve, migrate`);
+  process.exit(2);
 }
 
 await main(Bun.argv.slice(2));

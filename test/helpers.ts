@@ -41,6 +41,7 @@ export async function testDb(): Promise<TestDb> {
 
 export interface TestApp extends TestDb {
   web: string;
+  api: string;
   stop(): Promise<void>;
 }
 
@@ -50,11 +51,14 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
   const config = loadConfig({ LOG_LEVEL: "silent", ...env });
   const apps = buildApps({ config, db: store.db });
   const web = apps.web.listen({ port: 0, hostname: "127.0.0.1" });
+  const api = apps.api.listen({ port: 0, hostname: "127.0.0.1" });
   return {
     ...store,
     web: `http://127.0.0.1:${web.server?.port}`,
+    api: `http://127.0.0.1:${api.server?.port}`,
     async stop() {
       await web.stop(true);
+      await api.stop(true);
       await store.close();
     },
   };
