@@ -1,0 +1,453 @@
+// `npm run bench`: drives the program over loopback and sets each figure beside its same-run ceiling.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import postgres from "postgres";
+import { PAGE_SIZE } from "../src/data/messages.ts";
+import { queries } from "../src/sql.ts";
+import { pgbench, pgbenchStatement, type Result, wrk } from "./load.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const SECRET_KEY = "benchmark secret key";
+
+export interface BenchOptions {
+  database: string;
+  /** A database seeded like the main one but with 100,000 messages: the growth check. */
+  growthDatabase?: string;
+  seconds: number;
+  growthSeconds: number;
+  connections: number;
+  /** First of four ports: web, API, metrics, bare server. */
+  port: number;
+  /** DATABASE_POOL of the server under test (its default when undefined). */
+  pool?: number;
+  log?: (line: string) => void;
+}
+
+export interface Row {
+  result: Result;
+  connections: number;
+  ceiling?: Result;
+  /** Minimum share of the ceiling, and maximum p99 in ms. */
+  target?: { share: number; p99?: number };
+}
+
+export interface BenchReport {
+  machine: string;
+  sizes: { users: number; follows: number; messages: number; flagged: number };
+  growthSizes?: { users: number; follows: number; messages: number; flagged: number };
+  rows: Row[];
+  /** Largest resident set of the server process under the read load, MB. */
+  rssMb: number;
+  /** From spawning the server to its first answered page, ms. */
+  startMs: number;
+  /** p50 per timeline at the growth database's size and at the main one's. */
+  growth: { name: string; small: number; large: number }[];
+  command: string;
+  date: string;
+}
+
+interface SeedInfo {
+  first_user: number;
+  users: number;
+  heavy: number;
+  max_user_id: number;
+  max_message_id: number;
+  password: string;
+}
+
+async function seedInfo(url: string) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [info] = await sql<SeedInfo[]>`SELECT * FROM bench_seed`.catch(() => []);
+    if (!info) throw new Error(`${url} was not seeded: run npm run seed first`);
+    // Leftovers of an earlier run (replayed users, inserted messages) go, so that runs compare.
+    const gone = await sql`DELETE FROM messages WHERE id > ${info.max_message_id}`;
+    const left = await sql`DELETE FROM users WHERE id > ${info.max_user_id}`;
+    if (gone.count + left.count > 0) await sql`VACUUM (ANALYZE) messages`;
+    const [sizes] = await sql<{ users: number; follows: number; messages: number; flagged: number }[]>`
+      SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM follows) AS follows,
+             (SELECT count(*)::int FROM messages) AS messages,
+             (SELECT count(*)::int FROM messages WHERE flagged) AS flagged`;
+    return { info, sizes: sizes as NonNullable<typeof sizes> };
+  } finally {
+    await sql.end();
+  }
+}
+
+/** The same users in the HTTP and the SQL runs: user i = 1 + k * stride, k random below `count`. */
+function samples(info: SeedInfo) {
+  const users = Math.min(info.users, 5000);
+  const signedIn = Math.min(info.heavy, 100);
+  return {
+    users: { count: users, stride: Math.floor(info.users / users) },
+    // The users with the most follows are the first `heavy` ones (see seed.ts).
+    home: { count: signedIn, stride: Math.floor(info.heavy / signedIn) },
+  };
+}
+
+interface Server {
+  pid: number;
+  startMs: number;
+  web: string;
+  api: string;
+  stop(): Promise<void>;
+}
+
+async function startServer(url: string, options: BenchOptions): Promise<Server> {
+  const errors = join(tmpdir(), `minitwit-bench-server-${options.port}.log`);
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    NODE_ENV: "production",
+    ROLE: "all",
+    HOST: "127.0.0.1",
+    PORT: String(options.port),
+    API_PORT: String(options.port + 1),
+    METRICS_PORT: String(options.port + 2),
+    DATABASE_URL: url,
+    SECRET_KEY,
+    SIM_PASSWORD: "benchmark simulator password",
+  };
+  if (options.pool !== undefined) env.DATABASE_POOL = String(options.pool);
+  const web = `http://127.0.0.1:${options.port}`;
+  const started = performance.now();
+  const proc = Bun.spawn([process.execPath, "src/main.ts"], {
+    cwd: ROOT,
+    env,
+    stdout: "ignore",
+    stderr: Bun.file(errors),
+  });
+  let startMs = Number.NaN;
+  for (let i = 0; i < 1000 && proc.exitCode === null; i++) {
+    const ok = await fetch(`${web}/public`)
+      .then((r) => r.status === 200)
+      .catch(() => false);
+    if (ok) {
+      startMs = performance.now() - started;
+      break;
+    }
+    await Bun.sleep(5);
+  }
+  if (Number.isNaN(startMs)) {
+    proc.kill();
+    throw new Error(`the server did not start: ${existsSync(errors) ? readFileSync(errors, "utf8") : ""}`);
+  }
+  return {
+    pid: proc.pid,
+    startMs,
+    web,
+    api: `http://127.0.0.1:${options.port + 1}`,
+    async stop() {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    },
+  };
+}
+
+/** Signs the sampled heavy followers in; their session cookies, checked on the home page. */
+async function signIn(web: string, info: SeedInfo, sample: { count: number; stride: number }): Promise<string[]> {
+  const cookies: string[] = [];
+  for (let k = 0; k < sample.count; k++) {
+    const username = `user${1 + k * sample.stride}`;
+    const login = await fetch(`${web}/login`, {
+      method: "POST",
+      redirect: "manual",
+      body: new URLSearchParams({ username, password: info.password }),
+    });
+    const cookie = login.headers.get("set-cookie")?.split(";")[0];
+    if (login.status !== 303 || !cookie) throw new Error(`${username} could not sign in (${login.status})`);
+    const home = await fetch(`${web}/`, { headers: { cookie }, redirect: "manual" });
+    if (home.status !== 200 || !(await home.text()).includes("My Timeline")) {
+      throw new Error(`${username}'s home timeline answered ${home.status}`);
+    }
+    cookies.push(cookie);
+  }
+  return cookies;
+}
+
+/** Largest VmRSS of a process while `run` runs, in MB. */
+async function peakRss<T>(pid: number, run: () => Promise<T>): Promise<{ value: T; mb: number }> {
+  let peak = 0;
+  const sample = () => {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    peak = Math.max(peak, kb / 1024);
+  };
+  sample();
+  const timer = setInterval(sample, 200);
+  try {
+    const value = await run();
+    sample();
+    return { value, mb: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function readWorkloads(server: Server, info: SeedInfo, cookies: string[], c: number, seconds: number) {
+  const s = samples(info);
+  return {
+    public: () => wrk({ name: "GET /public", url: server.web, connections: c, seconds, path: '"/public"' }),
+    user: () =>
+      wrk({
+        name: "GET /USERNAME",
+        url: server.web,
+        connections: c,
+        seconds,
+        path: `"/user" .. (1 + k * ${s.users.stride})`,
+        choices: s.users.count,
+      }),
+    home: () =>
+      wrk({
+        name: "GET / signed in",
+        url: server.web,
+        connections: c,
+        seconds,
+        path: '"/"',
+        choices: cookies.length,
+        cookies,
+      }),
+  };
+}
+
+function sqlCeilings(url: string, info: SeedInfo, c: number, seconds: number) {
+  const s = samples(info);
+  const limit = `\\set lim ${PAGE_SIZE + 1}\n`;
+  const run = (name: string, script: string) => pgbench({ name, url, clients: c, seconds, script });
+  return {
+    public: () =>
+      run("pgbench: messages/public_timeline", limit + pgbenchStatement(queries["messages/public_timeline"], [":lim"])),
+    user: () =>
+      run(
+        "pgbench: users/by_name + messages/user_timeline",
+        `${limit}\\set k random(0, ${s.users.count - 1})\n\\set i 1 + :k * ${s.users.stride}\n` +
+          `\\set uid :i + ${info.first_user - 1}\n` +
+          pgbenchStatement(queries["users/by_name"], ["'user' || :i"]) +
+          pgbenchStatement(queries["messages/user_timeline"], [":lim", ":uid"]),
+      ),
+    home: () =>
+      run(
+        "pgbench: messages/home_timeline",
+        `${limit}\\set k random(0, ${s.home.count - 1})\n\\set uid ${info.first_user} + :k * ${s.home.stride}\n` +
+          pgbenchStatement(queries["messages/home_timeline"], [":lim", ":uid"]),
+      ),
+    insert: () =>
+      run(
+        "pgbench: messages/insert (single row)",
+        `\\set aid random(${info.first_user}, ${info.first_user + info.users - 1})\n` +
+          pgbenchStatement(queries["messages/insert"], [":aid", ":aid"]),
+      ),
+  };
+}
+
+async function bare(port: number, c: number, seconds: number): Promise<{ keepAlive: Result; close: Result }> {
+  const proc = Bun.spawn([process.execPath, join(ROOT, "bench", "bare.ts"), String(port)], { stdout: "ignore" });
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 400; i++) {
+      if (
+        await fetch(url).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
+      await Bun.sleep(5);
+    }
+    const keepAlive = await wrk({ name: "bare Elysia, keep-alive", url, connections: c, seconds, path: '"/"' });
+    const close = await wrk({
+      name: "bare Elysia, Connection: close",
+      url,
+      connections: c,
+      seconds,
+      path: '"/"',
+      headers: { Connection: "close" },
+    });
+    return { keepAlive, close };
+  } finally {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  }
+}
+
+function machine(): string {
+  const cpu = cpus();
+  const gb = (totalmem() / 2 ** 30).toFixed(1);
+  return `${cpu.length} cores (${cpu[0]?.model.trim() ?? "unknown CPU"}), ${gb} GB memory, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} at start`;
+}
+
+export async function bench(options: BenchOptions, command = "npm run bench"): Promise<BenchReport> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const c = options.connections;
+  const { info, sizes } = await seedInfo(options.database);
+  const rows: Row[] = [];
+  const date = new Date().toISOString();
+  const description = machine();
+  log(`machine: ${description}`);
+  log(`sizes: ${sizes.users} users, ${sizes.follows} follows, ${sizes.messages} messages`);
+
+  const server = await startServer(options.database, options);
+  let rssMb = 0;
+  const large: Record<string, number> = {};
+  try {
+    log(`server answered its first page ${server.startMs.toFixed(0)} ms after start`);
+    const cookies = await signIn(server.web, info, samples(info).home);
+    const reads = readWorkloads(server, info, cookies, c, options.seconds);
+    const ceilings = sqlCeilings(options.database, info, c, options.seconds);
+    for (const [key, target] of [
+      ["public", { share: 0.5, p99: 25 }],
+      ["user", { share: 0.5, p99: 25 }],
+      ["home", { share: 0.5, p99: 50 }],
+    ] as const) {
+      const ceiling = await ceilings[key]();
+      log(`${ceiling.name}: ${ceiling.rate.toFixed(0)}/s`);
+      await reads[key]().catch(() => undefined); // warm-up: caches and the JIT
+      const { value: result, mb } = await peakRss(server.pid, reads[key]);
+      rssMb = Math.max(rssMb, mb);
+      log(`${result.name}: ${result.rate.toFixed(0)}/s, p99 ${result.p99.toFixed(1)} ms, ${mb.toFixed(0)} MB`);
+      large[result.name] = result.p50;
+      rows.push({ result, connections: c, ceiling, target });
+    }
+  } finally {
+    await server.stop();
+  }
+
+  const { keepAlive, close } = await bare(options.port + 3, c, options.seconds);
+  rows.push({ result: keepAlive, connections: c }, { result: close, connections: c });
+  const insert = await sqlCeilings(options.database, info, c, options.seconds).insert();
+  rows.push({ result: insert, connections: c });
+  log(
+    `bare: ${keepAlive.rate.toFixed(0)}/s, with close ${close.rate.toFixed(0)}/s; insert ${insert.rate.toFixed(0)}/s`,
+  );
+
+  const growth: BenchReport["growth"] = [];
+  let growthSizes: BenchReport["sizes"] | undefined;
+  if (options.growthDatabase) {
+    const small = await seedInfo(options.growthDatabase);
+    growthSizes = small.sizes;
+    const other = await startServer(options.growthDatabase, options);
+    try {
+      const cookies = await signIn(other.web, small.info, samples(small.info).home);
+      const reads = readWorkloads(other, small.info, cookies, c, options.growthSeconds);
+      for (const key of ["public", "user", "home"] as const) {
+        await reads[key]().catch(() => undefined);
+        const result = await reads[key]();
+        growth.push({ name: result.name, small: result.p50, large: large[result.name] ?? Number.NaN });
+        log(`growth ${result.name}: p50 ${result.p50.toFixed(2)} ms at ${small.sizes.messages} messages`);
+      }
+    } finally {
+      await other.stop();
+    }
+  }
+  await seedInfo(options.database); // removes the rows inserted by this run
+  return { machine: description, sizes, growthSizes, rows, rssMb, startMs: server.startMs, growth, command, date };
+}
+
+const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : "–");
+const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "–");
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "–");
+
+/** The report as Markdown: the table, then the machine, sizes, memory, start and growth. */
+export function render(report: BenchReport): string {
+  const lines = [
+    "| workload | conc. | req/s | p50 ms | p99 ms | max ms | errors | ceiling | ratio | target | met |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |",
+  ];
+  for (const { result: r, connections, ceiling, target } of report.rows) {
+    const ratio = ceiling ? r.rate / ceiling.rate : Number.NaN;
+    const met = target
+      ? r.errors === 0 && ratio >= target.share && (target.p99 === undefined || r.p99 <= target.p99)
+      : undefined;
+    lines.push(
+      `| ${r.name} | ${connections} | ${f0(r.rate)} | ${f2(r.p50)} | ${f2(r.p99)} | ${f1(r.max)} | ${r.errors} | ` +
+        `${ceiling ? `${ceiling.name}: ${f0(ceiling.rate)}/s, p50 ${f2(ceiling.p50)} ms` : ""} | ` +
+        `${ceiling ? `${f0(ratio * 100)} %` : ""} | ` +
+        `${target ? `≥ ${target.share * 100} %${target.p99 ? `, p99 ≤ ${target.p99} ms` : ""}` : ""} | ` +
+        `${met === undefined ? "" : met ? "yes" : "**no**"} |`,
+    );
+  }
+  const s = report.sizes;
+  lines.push(
+    "",
+    `- Machine: ${report.machine}; server, PostgreSQL and load generators share it.`,
+    `- Sizes: ${s.users} users, ${s.follows} follows, ${s.messages} messages (${s.flagged} flagged).`,
+    `- Memory: the server process peaked at ${f0(report.rssMb)} MB resident under the read load (target ≤ 150 MB): ${
+      report.rssMb <= 150 ? "met" : "**missed**"
+    }.`,
+    `- Start: first page served ${f0(report.startMs)} ms after the process started, migrated PostgreSQL (target ≤ 1000 ms): ${
+      report.startMs <= 1000 ? "met" : "**missed**"
+    }.`,
+  );
+  if (report.growth.length > 0 && report.growthSizes) {
+    lines.push(
+      "",
+      `Growth: p50 at ${report.growthSizes.messages} messages and at ${s.messages} (same users and follows, same load):`,
+      "",
+      "| timeline | p50 ms, small | p50 ms, large | ratio | target ≤ 1.5 |",
+      "| --- | ---: | ---: | ---: | --- |",
+      ...report.growth.map(
+        (g) =>
+          `| ${g.name} | ${f2(g.small)} | ${f2(g.large)} | ${f2(g.large / g.small)} | ${g.large / g.small <= 1.5 ? "met" : "**missed**"} |`,
+      ),
+    );
+  }
+  lines.push("", `Command: \`${report.command}\`, ${report.date}.`);
+  return lines.join("\n");
+}
+
+const START = "<!-- bench:start -->";
+const END = "<!-- bench:end -->";
+
+/** Puts the report between the markers of docs/performance.md, keeping the prose around it. */
+export function writeDocs(markdown: string, path = join(ROOT, "docs", "performance.md")): void {
+  const block = `${START}\n${markdown}\n${END}`;
+  const old = existsSync(path) ? readFileSync(path, "utf8") : `# Performance\n\n${START}\n${END}\n`;
+  const from = old.indexOf(START);
+  const to = old.indexOf(END);
+  const text = from >= 0 && to > from ? old.slice(0, from) + block + old.slice(to + END.length) : `${old}\n${block}\n`;
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Bun.argv.slice(2),
+    options: {
+      database: { type: "string" },
+      "growth-database": { type: "string" },
+      seconds: { type: "string", default: "20" },
+      "growth-seconds": { type: "string", default: "10" },
+      connections: { type: "string", default: "32" },
+      port: { type: "string", default: "6501" },
+      pool: { type: "string" },
+      write: { type: "boolean", default: false },
+    },
+  });
+  const database = values.database ?? process.env.DATABASE_URL;
+  if (!database) {
+    console.error(
+      "usage: npm run bench -- [--database URL] [--growth-database URL] [--seconds 20] [--growth-seconds 10] " +
+        "[--connections 32] [--port 6501] [--pool N] [--write]",
+    );
+    process.exit(2);
+  }
+  const report = await bench(
+    {
+      database,
+      growthDatabase: values["growth-database"],
+      seconds: Number(values.seconds),
+      growthSeconds: Number(values["growth-seconds"]),
+      connections: Number(values.connections),
+      port: Number(values.port),
+      pool: values.pool === undefined ? undefined : Number(values.pool),
+    },
+    // Without passwords that a URL may hold.
+    `npm run bench -- ${Bun.argv.slice(2).join(" ")}`.replace(/\/\/([^:/@\s]+):[^@\s]*@/g, "//$1@").trim(),
+  );
+  const markdown = render(report);
+  console.log(markdown);
+  if (values.write) writeDocs(markdown);
+}
