@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { writeDocs } from "../../bench/bench.ts";
+
+// A small run of `npm run seed` and `npm run bench` (seconds instead of minutes) so that neither rots.
+const SERVER = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const ROOT = join(import.meta.dir, "..", "..");
+const suffix = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+const names = [`minitwit_smoke_${suffix}`, `minitwit_smoke_growth_${suffix}`];
+const admin = postgres(SERVER, { max: 1, onnotice: () => {} });
+
+function urlOf(name: string): string {
+  const url = new URL(SERVER);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function npm(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const proc = Bun.spawn(["npm", "run", "-s", ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, out, err };
+}
+
+describe("[bench] seed and benchmark at small size", () => {
+  beforeAll(async () => {
+    for (const name of names) await admin.unsafe(`CREATE DATABASE ${name}`);
+  });
+
+  afterAll(async () => {
+    for (const name of names) await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  test("[bench] npm run seed fills a database whose users sign in with the documented password", async () => {
+    const [main, growth] = await Promise.all([
+      npm(
+        "seed",
+        "--",
+        "--users",
+        "200",
+        "--follows",
+        "1000",
+        "--messages",
+        "5000",
+        "--database",
+        urlOf(names[0] as string),
+      ),
+      npm(
+        "seed",
+        "--",
+        "--users",
+        "200",
+        "--follows",
+        "1000",
+        "--messages",
+        "1000",
+        "--database",
+        urlOf(names[1] as string),
+      ),
+    ]);
+    expect(main.code).toBe(0);
+    expect(growth.code).toBe(0);
+    const report = JSON.parse(main.out.trim().split("\n").pop() as string);
+    expect(report.users).toBe(200);
+    expect(report.follows).toBeGreaterThan(400);
+    expect(report.messages).toBeGreaterThan(4500);
+    expect(report.messages).toBeLessThan(5500);
+    expect(main.err).toContain("password of every user: minitwit-seed");
+    const sql = postgres(urlOf(names[0] as string), { max: 1 });
+    const [hash] = await sql<{ pw_hash: string }[]>`SELECT pw_hash FROM users WHERE username = 'user200'`;
+    await sql.end();
+    expect(hash?.pw_hash.startsWith("$argon2id$")).toBe(true);
+    expect(await Bun.password.verify("minitwit-seed", hash?.pw_hash as string)).toBe(true);
+  }, 120_000);
+
+  test("[bench] npm run bench prints the table with throughput and no errors on every workload", async () => {
+    const run = await npm(
+      "bench",
+      "--",
+      "--database",
+      urlOf(names[0] as string),
+      "--growth-database",
+      urlOf(names[1] as string),
+      "--seconds",
+      "1",
+      "--growth-seconds",
+      "1",
+      "--connections",
+      "4",
+      "--port",
+      "6550",
+    );
+    expect(run.code).toBe(0);
+    const rows = run.out
+      .split("\n")
+      .filter(
+        (l) =>
+          l.startsWith("| ") && !l.startsWith("| ---") && !l.startsWith("| workload") && !l.startsWith("| timeline"),
+      )
+      .map((l) => l.split("|").map((c) => c.trim()));
+    const workloads = rows.filter((c) => c.length === 13).map((c) => c[1]);
+    expect(workloads).toEqual([
+      "GET /public",
+      "GET /USERNAME",
+      "GET / signed in",
+      "bare Elysia, keep-alive",
+      "bare Elysia, Connection: close",
+      "pgbench: messages/insert (single row)",
+    ]);
+    for (const c of rows.filter((c) => c.length === 13)) {
+      expect(Number(c[3])).toBeGreaterThan(0); // req/s
+      expect(c[7]).toBe("0"); // errors
+    }
+    expect(run.out).toContain("Sizes: 200 users");
+    expect(run.out).toMatch(/first page served \d+ ms after the process started/);
+    expect(rows.filter((c) => c.length === 7).map((c) => c[1])).toEqual([
+      "GET /public",
+      "GET /USERNAME",
+      "GET / signed in",
+    ]);
+  }, 120_000);
+
+  test("[bench] writeDocs replaces only the marked block of docs/performance.md", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "minitwit-docs-")), "performance.md");
+    writeFileSync(path, "# Title\n\nbefore\n<!-- bench:start -->\nold\n<!-- bench:end -->\nafter\n");
+    writeDocs("new table", path);
+    expect(readFileSync(path, "utf8")).toBe(
+      "# Title\n\nbefore\n<!-- bench:start -->\nnew table\n<!-- bench:end -->\nafter\n",
+    );
+  });
+});
