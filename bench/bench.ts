@@ -57,7 +57,7 @@ interface SeedInfo {
   password: string;
 }
 
-async function seedInfo(url: string) {
+export async function seedInfo(url: string) {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const [info] = await sql<SeedInfo[]>`SELECT * FROM bench_seed`.catch(() => []);
@@ -77,7 +77,7 @@ async function seedInfo(url: string) {
 }
 
 /** The same users in the HTTP and the SQL runs: user i = 1 + k * stride, k random below `count`. */
-function samples(info: SeedInfo) {
+export function samples(info: SeedInfo) {
   const users = Math.min(info.users, 5000);
   const signedIn = Math.min(info.heavy, 100);
   return {
@@ -95,7 +95,7 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(url: string, options: BenchOptions): Promise<Server> {
+export async function startServer(url: string, options: BenchOptions): Promise<Server> {
   const errors = join(tmpdir(), `minitwit-bench-server-${options.port}.log`);
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -146,7 +146,11 @@ async function startServer(url: string, options: BenchOptions): Promise<Server> 
 }
 
 /** Signs the sampled heavy followers in; their session cookies, checked on the home page. */
-async function signIn(web: string, info: SeedInfo, sample: { count: number; stride: number }): Promise<string[]> {
+export async function signIn(
+  web: string,
+  info: SeedInfo,
+  sample: { count: number; stride: number },
+): Promise<string[]> {
   const cookies: string[] = [];
   for (let k = 0; k < sample.count; k++) {
     const username = `user${1 + k * sample.stride}`;
@@ -161,7 +165,8 @@ async function signIn(web: string, info: SeedInfo, sample: { count: number; stri
     if (home.status !== 200 || !(await home.text()).includes("My Timeline")) {
       throw new Error(`${username}'s home timeline answered ${home.status}`);
     }
-    cookies.push(cookie);
+    // The cookie without the "You were logged in" flash, as a browser holds it from then on.
+    cookies.push(home.headers.get("set-cookie")?.split(";")[0] ?? cookie);
   }
   return cookies;
 }
@@ -185,7 +190,7 @@ async function peakRss<T>(pid: number, run: () => Promise<T>): Promise<{ value: 
   }
 }
 
-function readWorkloads(server: Server, info: SeedInfo, cookies: string[], c: number, seconds: number) {
+export function readWorkloads(server: Server, info: SeedInfo, cookies: string[], c: number, seconds: number) {
   const s = samples(info);
   return {
     public: () => wrk({ name: "GET /public", url: server.web, connections: c, seconds, path: '"/public"' }),

@@ -3,8 +3,17 @@ import type { Message } from "../src/data/messages.ts";
 import { escapeHtml } from "./escape.ts";
 import { Layout, type PageUser } from "./layout.tsx";
 
+// Hashes by address: a page shows 30 messages, mostly by authors shown before; an MD5 per message
+// was 6 % of the server's time under load (docs/performance.md). Bounded: emptied when full.
+const gravatarHashes = new Map<string, string>();
+
 export function gravatarUrl(email: string, size = 48): string {
-  const hash = new Bun.CryptoHasher("md5").update(email.trim().toLowerCase()).digest("hex");
+  let hash = gravatarHashes.get(email);
+  if (hash === undefined) {
+    hash = new Bun.CryptoHasher("md5").update(email.trim().toLowerCase()).digest("hex");
+    if (gravatarHashes.size >= 10_000) gravatarHashes.clear();
+    gravatarHashes.set(email, hash);
+  }
   return `https://www.gravatar.com/avatar/${hash}?d=identicon&s=${size}`;
 }
 
