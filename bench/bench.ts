@@ -31,6 +31,8 @@ export interface Row {
   ceiling?: Result;
   /** Minimum share of the ceiling, and maximum p99 in ms. */
   target?: { share: number; p99?: number };
+  /** CPU time of the server process per request, µs (robust to other load on the machine). */
+  cpuUs?: number;
 }
 
 export interface BenchReport {
@@ -171,8 +173,14 @@ export async function signIn(
   return cookies;
 }
 
-/** Largest VmRSS of a process while `run` runs, in MB. */
-async function peakRss<T>(pid: number, run: () => Promise<T>): Promise<{ value: T; mb: number }> {
+function cpuTicks(pid: number): number {
+  // utime and stime, fields 14 and 15 of /proc/PID/stat (after the command name in parentheses).
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** While `run` runs: the process's largest VmRSS (MB) and the CPU time it used (ms). */
+async function observe<T>(pid: number, run: () => Promise<T>): Promise<{ value: T; mb: number; cpuMs: number }> {
   let peak = 0;
   const sample = () => {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -180,11 +188,13 @@ async function peakRss<T>(pid: number, run: () => Promise<T>): Promise<{ value: 
     peak = Math.max(peak, kb / 1024);
   };
   sample();
+  const ticks = cpuTicks(pid);
   const timer = setInterval(sample, 200);
   try {
     const value = await run();
     sample();
-    return { value, mb: peak };
+    // Clock ticks are 10 ms on Linux (USER_HZ = 100).
+    return { value, mb: peak, cpuMs: (cpuTicks(pid) - ticks) * 10 };
   } finally {
     clearInterval(timer);
   }
@@ -310,11 +320,14 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
       const ceiling = await ceilings[key]();
       log(`${ceiling.name}: ${ceiling.rate.toFixed(0)}/s`);
       await reads[key]().catch(() => undefined); // warm-up: caches and the JIT
-      const { value: result, mb } = await peakRss(server.pid, reads[key]);
+      const { value: result, mb, cpuMs } = await observe(server.pid, reads[key]);
       rssMb = Math.max(rssMb, mb);
-      log(`${result.name}: ${result.rate.toFixed(0)}/s, p99 ${result.p99.toFixed(1)} ms, ${mb.toFixed(0)} MB`);
+      const cpuUs = (cpuMs * 1000) / result.requests;
+      log(
+        `${result.name}: ${result.rate.toFixed(0)}/s, p99 ${result.p99.toFixed(1)} ms, ${mb.toFixed(0)} MB, ${cpuUs.toFixed(0)} µs CPU per request`,
+      );
       large[result.name] = result.p50;
-      rows.push({ result, connections: c, ceiling, target });
+      rows.push({ result, connections: c, ceiling, target, cpuUs });
     }
   } finally {
     await server.stop();
@@ -358,10 +371,10 @@ const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "–");
 /** The report as Markdown: the table, then the machine, sizes, memory, start and growth. */
 export function render(report: BenchReport): string {
   const lines = [
-    "| workload | conc. | req/s | p50 ms | p99 ms | max ms | errors | ceiling | ratio | target | met |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |",
+    "| workload | conc. | req/s | p50 ms | p99 ms | max ms | errors | ceiling | ratio | target | met | server CPU µs/req |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- | ---: |",
   ];
-  for (const { result: r, connections, ceiling, target } of report.rows) {
+  for (const { result: r, connections, ceiling, target, cpuUs } of report.rows) {
     const ratio = ceiling ? r.rate / ceiling.rate : Number.NaN;
     const met = target
       ? r.errors === 0 && ratio >= target.share && (target.p99 === undefined || r.p99 <= target.p99)
@@ -371,7 +384,7 @@ export function render(report: BenchReport): string {
         `${ceiling ? `${ceiling.name}: ${f0(ceiling.rate)}/s, p50 ${f2(ceiling.p50)} ms` : ""} | ` +
         `${ceiling ? `${f0(ratio * 100)} %` : ""} | ` +
         `${target ? `≥ ${target.share * 100} %${target.p99 ? `, p99 ≤ ${target.p99} ms` : ""}` : ""} | ` +
-        `${met === undefined ? "" : met ? "yes" : "**no**"} |`,
+        `${met === undefined ? "" : met ? "yes" : "**no**"} | ${cpuUs === undefined ? "" : f0(cpuUs)} |`,
     );
   }
   const s = report.sizes;

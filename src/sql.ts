@@ -16,6 +16,7 @@ import messagesPublicBefore from "../sql/messages/public_timeline_before.sql" wi
 import messagesUser from "../sql/messages/user_timeline.sql" with { type: "text" };
 import messagesUserBefore from "../sql/messages/user_timeline_before.sql" with { type: "text" };
 import init from "../sql/migrations/0001_init.sql" with { type: "text" };
+import autovacuumVisibility from "../sql/migrations/0003_autovacuum_visibility.sql" with { type: "text" };
 import schemaApplied from "../sql/schema/applied.sql" with { type: "text" };
 import schemaRecord from "../sql/schema/record.sql" with { type: "text" };
 import usersById from "../sql/users/by_id.sql" with { type: "text" };
@@ -54,4 +55,5 @@ export type QueryName = keyof typeof queries;
 /** Numbered migrations, applied in this order. */
 export const migrations: readonly { readonly name: string; readonly sql: string }[] = [
   { name: "0001_init", sql: init },
+  { name: "0003_autovacuum_visibility", sql: autovacuumVisibility },
 ];

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { writeDocs } from "../../bench/bench.ts";
+import { openDb } from "../../src/db.ts";
 
 // A small run of `npm run seed` and `npm run bench` (seconds instead of minutes) so that neither rots.
 const SERVER = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -105,7 +106,7 @@ describe("[bench] seed and benchmark at small size", () => {
           l.startsWith("| ") && !l.startsWith("| ---") && !l.startsWith("| workload") && !l.startsWith("| timeline"),
       )
       .map((l) => l.split("|").map((c) => c.trim()));
-    const workloads = rows.filter((c) => c.length === 13).map((c) => c[1]);
+    const workloads = rows.filter((c) => c.length === 14).map((c) => c[1]);
     expect(workloads).toEqual([
       "GET /public",
       "GET /USERNAME",
@@ -114,7 +115,7 @@ describe("[bench] seed and benchmark at small size", () => {
       "bare Elysia, Connection: close",
       "pgbench: messages/insert (single row)",
     ]);
-    for (const c of rows.filter((c) => c.length === 13)) {
+    for (const c of rows.filter((c) => c.length === 14)) {
       expect(Number(c[3])).toBeGreaterThan(0); // req/s
       expect(c[7]).toBe("0"); // errors
     }
@@ -126,6 +127,26 @@ describe("[bench] seed and benchmark at small size", () => {
       "GET / signed in",
     ]);
   }, 120_000);
+
+  test("[bench] named queries run as prepared statements on PostgreSQL, parsed and planned once", async () => {
+    const db = await openDb({ url: urlOf(names[0] as string), pool: 1 });
+    try {
+      expect(db.engine).toBe("postgres");
+      const [row] = await db.query<{ id: number }>("users/by_name", ["user1"]);
+      expect(row?.id).toBeGreaterThan(0);
+      // Raises unless this connection holds the statement prepared by postgres.js.
+      await db.exec(`DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE statement LIKE '%FROM users WHERE username = $1%')
+        THEN RAISE EXCEPTION 'users/by_name was not prepared'; END IF; END $$`);
+      await expect(
+        db.exec(`DO $$ BEGIN
+          IF NOT EXISTS (SELECT 1 FROM pg_prepared_statements WHERE statement LIKE '%never prepared%')
+          THEN RAISE EXCEPTION 'not prepared'; END IF; END $$`),
+      ).rejects.toThrow("not prepared");
+    } finally {
+      await db.close();
+    }
+  });
 
   test("[bench] writeDocs replaces only the marked block of docs/performance.md", () => {
     const path = join(mkdtempSync(join(tmpdir(), "minitwit-docs-")), "performance.md");
