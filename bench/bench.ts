@@ -9,6 +9,8 @@ import { queries } from "../src/sql.ts";
 import { pgbench, pgbenchStatement, type Result, wrk } from "./load.ts";
 
 const ROOT = join(import.meta.dir, "..");
+/** Alternating runs per size in the growth check; the median p50 of each side counts. */
+const GROWTH_ROUNDS = 3;
 const SECRET_KEY = "benchmark secret key";
 
 export interface BenchOptions {
@@ -18,7 +20,7 @@ export interface BenchOptions {
   seconds: number;
   growthSeconds: number;
   connections: number;
-  /** First of four ports: web, API, metrics, bare server. */
+  /** First of seven ports: web, API, metrics, bare server, and the growth check's web, API, metrics. */
   port: number;
   /** DATABASE_POOL of the server under test (its default when undefined). */
   pool?: number;
@@ -306,7 +308,8 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
 
   const server = await startServer(options.database, options);
   let rssMb = 0;
-  const large: Record<string, number> = {};
+  const growth: BenchReport["growth"] = [];
+  let growthSizes: BenchReport["sizes"] | undefined;
   try {
     log(`server answered its first page ${server.startMs.toFixed(0)} ms after start`);
     const cookies = await signIn(server.web, info, samples(info).home);
@@ -326,42 +329,56 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
       log(
         `${result.name}: ${result.rate.toFixed(0)}/s, p99 ${result.p99.toFixed(1)} ms, ${mb.toFixed(0)} MB, ${cpuUs.toFixed(0)} µs CPU per request`,
       );
-      large[result.name] = result.p50;
       rows.push({ result, connections: c, ceiling, target, cpuUs });
     }
+
+    if (options.growthDatabase) {
+      const small = await seedInfo(options.growthDatabase);
+      growthSizes = small.sizes;
+      const other = await startServer(options.growthDatabase, { ...options, port: options.port + 4 });
+      try {
+        const otherCookies = await signIn(other.web, small.info, samples(small.info).home);
+        const runs = {
+          large: readWorkloads(server, info, cookies, c, options.growthSeconds),
+          small: readWorkloads(other, small.info, otherCookies, c, options.growthSeconds),
+        };
+        // Alternating short runs on both sizes, so that the other load on the machine weighs on both alike.
+        for (const key of ["public", "user", "home"] as const) {
+          await runs.small[key]().catch(() => undefined);
+          const p50 = { large: [] as number[], small: [] as number[] };
+          let name = "";
+          for (let round = 0; round < GROWTH_ROUNDS; round++) {
+            for (const size of ["large", "small"] as const) {
+              const result = await runs[size][key]();
+              name = result.name;
+              p50[size].push(result.p50);
+            }
+          }
+          growth.push({ name, small: median(p50.small), large: median(p50.large) });
+          log(`growth ${name}: p50 ${median(p50.small).toFixed(2)} ms and ${median(p50.large).toFixed(2)} ms`);
+        }
+      } finally {
+        await other.stop();
+      }
+    }
+
+    const { keepAlive, close } = await bare(options.port + 3, c, options.seconds);
+    rows.push({ result: keepAlive, connections: c }, { result: close, connections: c });
+    const insert = await ceilings.insert();
+    rows.push({ result: insert, connections: c });
+    log(
+      `bare: ${keepAlive.rate.toFixed(0)}/s, with close ${close.rate.toFixed(0)}/s; insert ${insert.rate.toFixed(0)}/s`,
+    );
   } finally {
     await server.stop();
   }
-
-  const { keepAlive, close } = await bare(options.port + 3, c, options.seconds);
-  rows.push({ result: keepAlive, connections: c }, { result: close, connections: c });
-  const insert = await sqlCeilings(options.database, info, c, options.seconds).insert();
-  rows.push({ result: insert, connections: c });
-  log(
-    `bare: ${keepAlive.rate.toFixed(0)}/s, with close ${close.rate.toFixed(0)}/s; insert ${insert.rate.toFixed(0)}/s`,
-  );
-
-  const growth: BenchReport["growth"] = [];
-  let growthSizes: BenchReport["sizes"] | undefined;
-  if (options.growthDatabase) {
-    const small = await seedInfo(options.growthDatabase);
-    growthSizes = small.sizes;
-    const other = await startServer(options.growthDatabase, options);
-    try {
-      const cookies = await signIn(other.web, small.info, samples(small.info).home);
-      const reads = readWorkloads(other, small.info, cookies, c, options.growthSeconds);
-      for (const key of ["public", "user", "home"] as const) {
-        await reads[key]().catch(() => undefined);
-        const result = await reads[key]();
-        growth.push({ name: result.name, small: result.p50, large: large[result.name] ?? Number.NaN });
-        log(`growth ${result.name}: p50 ${result.p50.toFixed(2)} ms at ${small.sizes.messages} messages`);
-      }
-    } finally {
-      await other.stop();
-    }
-  }
   await seedInfo(options.database); // removes the rows inserted by this run
   return { machine: description, sizes, growthSizes, rows, rssMb, startMs: server.startMs, growth, command, date };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : "–");
@@ -402,7 +419,7 @@ export function render(report: BenchReport): string {
   if (report.growth.length > 0 && report.growthSizes) {
     lines.push(
       "",
-      `Growth: p50 at ${report.growthSizes.messages} messages and at ${s.messages} (same users and follows, same load):`,
+      `Growth: median p50 of ${GROWTH_ROUNDS} alternating runs at ${report.growthSizes.messages} and at ${s.messages} messages (same users and follows, same load):`,
       "",
       "| timeline | p50 ms, small | p50 ms, large | ratio | target ≤ 1.5 |",
       "| --- | ---: | ---: | ---: | --- |",
@@ -437,7 +454,7 @@ if (import.meta.main) {
       database: { type: "string" },
       "growth-database": { type: "string" },
       seconds: { type: "string", default: "20" },
-      "growth-seconds": { type: "string", default: "10" },
+      "growth-seconds": { type: "string", default: "4" },
       connections: { type: "string", default: "32" },
       port: { type: "string", default: "6501" },
       pool: { type: "string" },
@@ -447,7 +464,7 @@ if (import.meta.main) {
   const database = values.database ?? process.env.DATABASE_URL;
   if (!database) {
     console.error(
-      "usage: npm run bench -- [--database URL] [--growth-database URL] [--seconds 20] [--growth-seconds 10] " +
+      "usage: npm run bench -- [--database URL] [--growth-database URL] [--seconds 20] [--growth-seconds 4] " +
         "[--connections 32] [--port 6501] [--pool N] [--write]",
     );
     process.exit(2);
