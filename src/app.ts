@@ -6,6 +6,9 @@ import stylesheet from "../views/static/style.css" with { type: "text" };
 import { type Deps, requestIdOf } from "./context.ts";
 import { isUnavailable } from "./db.ts";
 import { HttpError } from "./errors.ts";
+import { createLogger } from "./log.ts";
+import { createMetrics } from "./metrics.ts";
+import { observe } from "./observe.ts";
 import { authRoutes } from "./web/auth.ts";
 import { followRoutes } from "./web/follow.ts";
 import { timelineRoutes } from "./web/timeline.ts";
@@ -50,8 +53,18 @@ export function healthRoutes({ db }: Deps) {
   });
 }
 
+/** The program's metrics and logger, made here when the caller gave none (tests building one app). */
+function observed(deps: Deps) {
+  return {
+    metrics: deps.metrics ?? createMetrics({ version: deps.config.version, defaults: false }),
+    logger: deps.logger ?? createLogger(deps.config),
+    config: deps.config,
+  };
+}
+
 export function buildWeb(deps: Deps) {
   return new Elysia({ name: "web" })
+    .use(observe("web", observed(deps)))
     .use(html())
     .derive({ as: "global" }, ({ request }) => ({ requestId: requestIdOf(request) }))
     .onError({ as: "global" }, ({ code, error, set, requestId }) => {
@@ -74,13 +87,17 @@ export function buildWeb(deps: Deps) {
 
 /** The simulator API (filled by its own module): JSON 404 for every route until then. */
 export function buildApi(deps: Deps) {
-  return new Elysia({ name: "api" }).use(healthRoutes(deps)).onError(({ code, error, set }) => {
-    const { status, message } = describeError(code, error);
-    set.status = status;
-    return { status, error_msg: message };
-  });
+  return new Elysia({ name: "api" })
+    .use(observe("api", observed(deps)))
+    .use(healthRoutes(deps))
+    .onError(({ code, error, set }) => {
+      const { status, message } = describeError(code, error);
+      set.status = status;
+      return { status, error_msg: message };
+    });
 }
 
 export function buildApps(deps: Deps) {
-  return { web: buildWeb(deps), api: buildApi(deps) };
+  const shared = { ...deps, ...observed(deps) };
+  return { web: buildWeb(shared), api: buildApi(shared) };
 }
