@@ -13,6 +13,8 @@ interface Pending {
   id: string;
   peer?: string;
   error?: unknown;
+  /** The handler's body size, known before @elysiajs/html wraps a page in a Response. */
+  bytes?: number;
 }
 
 /** What a response's body weighs, when it can be known without reading it. */
@@ -97,6 +99,15 @@ export function observe(service: Service, { metrics, logger, config }: ObserveOp
       pending.set(request, { start: performance.now(), id, peer: server?.requestIP(request)?.address });
       set.headers["x-request-id"] = id;
     })
+    .onAfterHandle({ as: "global" }, ({ request, responseValue }) => {
+      const p = pending.get(request);
+      if (!p) return;
+      p.bytes = bodyBytes(responseValue);
+      // The html plugin prepends a doctype to whole documents.
+      if (typeof responseValue === "string" && p.bytes !== undefined && /^\s*<html/i.test(responseValue)) {
+        p.bytes += "<!doctype html>".length;
+      }
+    })
     .onError({ as: "global" }, ({ request, error }) => {
       const p = pending.get(request);
       if (p) p.error = error;
@@ -139,7 +150,7 @@ export function observe(service: Service, { metrics, logger, config }: ObserveOp
               ? { mime_type: request.headers.get("content-type")?.split(";")[0] }
               : {}),
           },
-          response: { status_code: status, ...bodyBytesField(failed ? undefined : value) },
+          response: { status_code: status, ...bodyBytesField(failed ? undefined : (bodyBytes(value) ?? p.bytes)) },
         },
         url: { path: url.pathname, ...(url.search ? { query: url.search.slice(1) } : {}) },
         client: { ip: clientIp(p.peer, request.headers.get("x-forwarded-for"), config.trustedProxies) },
@@ -154,7 +165,6 @@ export function observe(service: Service, { metrics, logger, config }: ObserveOp
     });
 }
 
-function bodyBytesField(value: unknown): { body?: { bytes: number } } {
-  const bytes = bodyBytes(value);
+function bodyBytesField(bytes: number | undefined): { body?: { bytes: number } } {
   return bytes === undefined ? {} : { body: { bytes } };
 }
