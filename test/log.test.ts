@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { buildApps } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { BODY_LOG_LIMIT, bodyContent, clientIp, createLogger, isTrusted, REDACTED, redact } from "../src/log.ts";
@@ -127,6 +129,14 @@ describe("[log] access log lines", () => {
     const content = JSON.parse(get(line, "http.request.body.content") as string);
     expect(content).toEqual({ username: "logger1", password: REDACTED });
     expect(JSON.stringify(logs.lines)).not.toContain("hunter2-secret");
+    // The Kibana saved search shows these columns and filters on this dataset.
+    const search = readFileSync(join(import.meta.dir, "..", "observability/kibana/minitwit.ndjson"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((o) => o.id === "minitwit-access-log");
+    for (const column of search.attributes.columns as string[]) expect(flatten(line)).toHaveProperty([column]);
+    expect(get(line, "event.dataset")).toBe("minitwit.access");
   });
 
   test("[log] the registration form's two passwords are redacted too", async () => {
