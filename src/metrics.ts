@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Db } from "./db.ts";
-import type { QueryName } from "./sql.ts";
+import { type QueryName, queries } from "./sql.ts";
 
 export type Service = "web" | "api";
 export type BusinessEvent = "registration" | "message" | "follow" | "unfollow" | "login_success" | "login_failure";
@@ -194,6 +194,14 @@ export function createMetrics(options: MetricsOptions): Metrics {
       db = watched;
     },
   };
+}
+
+/**
+ * Recomputes the row counts from the tables (one full count, under a share lock that holds writers
+ * back meanwhile): for operators after loading rows with triggers disabled. Never per scrape.
+ */
+export async function recountRows(db: Db): Promise<void> {
+  await db.transaction((tx) => tx.exec(queries["metrics/recount"]));
 }
 
 /** GET /metrics in Prometheus' text format; listened on METRICS_PORT by serve.ts, never on a public port. */

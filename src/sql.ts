@@ -11,6 +11,7 @@ import messagesPublicBefore from "../sql/messages/public_timeline_before.sql" wi
 import messagesUser from "../sql/messages/user_timeline.sql" with { type: "text" };
 import messagesUserBefore from "../sql/messages/user_timeline_before.sql" with { type: "text" };
 import metricsLatest from "../sql/metrics/latest.sql" with { type: "text" };
+import metricsRecount from "../sql/metrics/recount.sql" with { type: "text" };
 import metricsRowCounts from "../sql/metrics/row_counts.sql" with { type: "text" };
 import init from "../sql/migrations/0001_init.sql" with { type: "text" };
 import rowCounts from "../sql/migrations/0002_row_counts.sql" with { type: "text" };
@@ -35,6 +36,8 @@ export const queries = {
   "messages/user_timeline": messagesUser,
   "messages/user_timeline_before": messagesUserBefore,
   "metrics/latest": metricsLatest,
+  /** Several statements: run with exec() inside a transaction (recountRows). */
+  "metrics/recount": metricsRecount,
   "metrics/row_counts": metricsRowCounts,
   "schema/applied": schemaApplied,
   "schema/record": schemaRecord,

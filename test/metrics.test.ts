@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { buildApps } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { createLogger } from "../src/log.ts";
-import { createMetrics, type Metrics, methodLabel, metricsRoutes, routeLabel, statusLabel } from "../src/metrics.ts";
+import {
+  createMetrics,
+  type Metrics,
+  methodLabel,
+  metricsRoutes,
+  recountRows,
+  routeLabel,
+  statusLabel,
+} from "../src/metrics.ts";
 import { businessEvent, statusOf } from "../src/observe.ts";
 import { Client, type TestDb, testDb } from "./helpers.ts";
 
@@ -171,6 +179,17 @@ describe("[metrics] gauges", () => {
     expect(delta("minitwit_messages")).toBe(-3);
     expect(delta("minitwit_follows")).toBe(-1);
     expect(delta("minitwit_flagged_messages")).toBe(-1);
+  });
+
+  test("[metrics] recountRows repairs counts after rows were loaded with the triggers disabled", async () => {
+    const { db } = store;
+    const before = sample(await scrape(), "minitwit_users") ?? 0;
+    await db.exec("ALTER TABLE users DISABLE TRIGGER users_count_insert");
+    await db.exec("INSERT INTO users (username, email, pw_hash) VALUES ('bulk1', 'b1@x', 'h'), ('bulk2', 'b2@x', 'h')");
+    await db.exec("ALTER TABLE users ENABLE TRIGGER users_count_insert");
+    expect(sample(await scrape(), "minitwit_users")).toBe(before);
+    await recountRows(db);
+    expect(sample(await scrape(), "minitwit_users")).toBe(before + 2);
   });
 
   test("[metrics] concurrent writers leave the counts exact", async () => {
