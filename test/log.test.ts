@@ -198,6 +198,37 @@ describe("[log] access log lines", () => {
     expect(get(line, "http.response.body.bytes")).toBe(Buffer.byteLength(answer.text));
   });
 
+  test("[log] the simulator API's JSON body is logged with `pwd` redacted", async () => {
+    const response = await fetch(`${api}/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Basic ${btoa("simulator:super_safe!")}` },
+      body: JSON.stringify({ username: "sim-logged", email: "s@x", pwd: "sim-secret-pw" }),
+    });
+    expect(response.status).toBe(204);
+    const line = await lineOf(response.headers.get("x-request-id"));
+    expect(get(line, "service.name")).toBe("minitwit-api");
+    expect(get(line, "minitwit.route")).toBe("/register");
+    expect(JSON.parse(get(line, "http.request.body.content") as string)).toEqual({
+      username: "sim-logged",
+      email: "s@x",
+      pwd: REDACTED,
+    });
+    expect(JSON.stringify(logs.lines)).not.toContain("sim-secret-pw");
+  });
+
+  test("[log] the API's lines name the user of the path", async () => {
+    const response = await fetch(`${api}/msgs/sim-logged?no=5`, {
+      headers: { authorization: `Basic ${btoa("simulator:super_safe!")}` },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("application/json");
+    await response.arrayBuffer();
+    const line = await lineOf(response.headers.get("x-request-id"));
+    expect(get(line, "user.name")).toBe("sim-logged");
+    expect(get(line, "url.query")).toBe("no=5");
+    expect(get(line, "http.response.body.bytes")).toBe(2);
+  });
+
   test("[log] the API's lines name their service and echo the request id", async () => {
     const response = await fetch(`${api}/no-such-endpoint`);
     expect(response.status).toBe(404);

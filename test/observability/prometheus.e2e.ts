@@ -265,6 +265,26 @@ describe("[observability] with a real Prometheus", () => {
     for (const r of ratios) expect(Number(r.value[1])).toBe(0);
   }, 30_000);
 
+  test("[observability] the simulator API's work shows as route series, counters by service and latest", async () => {
+    const missing = await settle(20, async () => {
+      const checks = [
+        'http_request_duration_seconds_count{service="api",route="/msgs/:username",method="POST",status="204"}',
+        'http_request_duration_seconds_count{service="api",route="/fllws/:username",method="POST",status="204"}',
+        'minitwit_registrations_total{job="api",service="api"} > 0',
+        'minitwit_messages_posted_total{job="api",service="api"} > 0',
+        'minitwit_follows_total{job="api",service="api"} > 0',
+        'minitwit_unfollows_total{job="api",service="api"} > 0',
+        'minitwit_messages_posted_total{job="web",service="web"} > 0',
+        'minitwit_logins_total{job="web",outcome="failure"} > 0',
+        "max(minitwit_latest) > 10",
+      ];
+      const empty: string[] = [];
+      for (const expr of checks) if ((await promQuery(expr)).length === 0) empty.push(expr);
+      return empty;
+    });
+    expect(missing).toEqual([]);
+  }, 30_000);
+
   test("[observability] the business gauges match the database", async () => {
     const [users] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users`;
     const [flagged] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM messages WHERE flagged`;
