@@ -100,9 +100,11 @@ function openPostgres(options: DbOptions & { url: string }): Db {
   });
   function on(conn: postgres.Sql | postgres.TransactionSql): Queryable {
     return {
-      query: timed(options.observe, (name, params) =>
-        conn.unsafe(queries[name], params as postgres.ParameterOrJSON<never>[], { prepare: true }),
-      ),
+      // A plain array, not postgres.js's Result (an Array subclass): Elysia serialises a returned
+      // Result without the headers set for the response (X-Request-Id, security headers).
+      query: timed(options.observe, async (name, params) => [
+        ...(await conn.unsafe(queries[name], params as postgres.ParameterOrJSON<never>[], { prepare: true })),
+      ]),
       exec: async (text) => {
         await conn.unsafe(text);
       },
