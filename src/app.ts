@@ -4,8 +4,9 @@ import { Elysia } from "elysia";
 import { ErrorPage } from "../views/forms.tsx";
 import stylesheet from "../views/static/style.css" with { type: "text" };
 import { type Deps, requestIdOf } from "./context.ts";
-import { isUnavailable } from "./db.ts";
+import { isInvalidData, isUnavailable } from "./db.ts";
 import { HttpError } from "./errors.ts";
+import { securityPlugin } from "./security.ts";
 import { authRoutes } from "./web/auth.ts";
 import { followRoutes } from "./web/follow.ts";
 import { timelineRoutes } from "./web/timeline.ts";
@@ -15,7 +16,11 @@ export type { Deps } from "./context.ts";
 /** Status and text for an error: the client's own mistakes, the database away, or our fault. */
 export function describeError(code: string | number, error: unknown): { status: number; message: string } {
   if (error instanceof HttpError) return { status: error.status, message: error.message };
+  // A limit hit while the body was read (security.ts) arrives wrapped in Elysia's parse error.
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (cause instanceof HttpError) return { status: cause.status, message: cause.message };
   if (isUnavailable(error)) return { status: 503, message: "The database is unavailable; please try again shortly" };
+  if (isInvalidData(error)) return { status: 400, message: "Bad request" };
   if (code === "NOT_FOUND") return { status: 404, message: "Not Found" };
   if (code === "PARSE" || code === "VALIDATION" || code === "INVALID_COOKIE_SIGNATURE") {
     return { status: 400, message: "Bad request" };
@@ -32,6 +37,7 @@ const TITLES: Record<number, string> = {
   404: "Not Found",
   405: "Method Not Allowed",
   413: "Payload Too Large",
+  414: "URI Too Long",
   429: "Too Many Requests",
   500: "Internal Server Error",
   503: "Service Unavailable",
@@ -52,6 +58,7 @@ export function healthRoutes({ db }: Deps) {
 
 export function buildWeb(deps: Deps) {
   return new Elysia({ name: "web" })
+    .use(securityPlugin(deps.config, "web"))
     .use(html())
     .derive({ as: "global" }, ({ request }) => ({ requestId: requestIdOf(request) }))
     .onError({ as: "global" }, ({ code, error, set, requestId }) => {
@@ -74,11 +81,14 @@ export function buildWeb(deps: Deps) {
 
 /** The simulator API (filled by its own module): JSON 404 for every route until then. */
 export function buildApi(deps: Deps) {
-  return new Elysia({ name: "api" }).use(healthRoutes(deps)).onError(({ code, error, set }) => {
-    const { status, message } = describeError(code, error);
-    set.status = status;
-    return { status, error_msg: message };
-  });
+  return new Elysia({ name: "api" })
+    .use(securityPlugin(deps.config, "api"))
+    .use(healthRoutes(deps))
+    .onError(({ code, error, set }) => {
+      const { status, message } = describeError(code, error);
+      set.status = status;
+      return { status, error_msg: message };
+    });
 }
 
 export function buildApps(deps: Deps) {

@@ -3,28 +3,44 @@ import { buildApps } from "./app.ts";
 import type { Config } from "./config.ts";
 import { openDb } from "./db.ts";
 import { migrate } from "./migrate.ts";
+import { SERVE_LIMITS } from "./security.ts";
 
 export async function serve(config: Config): Promise<void> {
-  const db = await openDb({ url: config.databaseUrl, dataDir: config.dataDir, pool: config.databasePool });
+  const db = await openDb({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    pool: config.databasePool,
+    statementTimeout: config.databaseTimeout,
+  });
   if (config.migrate) await migrate(db);
   const apps = buildApps({ config, db });
   const servers: (Bun.Server<unknown> | null)[] = [];
   if (config.role !== "api") {
-    servers.push(apps.web.listen({ port: config.port, hostname: config.host }).server);
+    servers.push(apps.web.listen({ port: config.port, hostname: config.host, ...SERVE_LIMITS }).server);
     console.error(`MiniTwit web pages on http://localhost:${config.port}`);
   }
   if (config.role !== "web") {
-    servers.push(apps.api.listen({ port: config.apiPort, hostname: config.host }).server);
+    servers.push(apps.api.listen({ port: config.apiPort, hostname: config.host, ...SERVE_LIMITS }).server);
     console.error(`MiniTwit simulator API on http://localhost:${config.apiPort}`);
   }
   console.error(`database: ${db.engine === "postgres" ? "PostgreSQL" : `embedded PGlite in ${config.dataDir}`}`);
 
-  async function shutdown(): Promise<void> {
-    // Stop accepting, let requests in flight finish, then close the pool.
-    await Promise.all(servers.map((s) => s?.stop(false)));
-    await db.close();
+  let stopping = false;
+  async function shutdown(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    // Stop accepting; requests in flight finish (their writes commit and get their answer) within
+    // the grace period, then whatever is left is cut, the pool closed, and the process exits 0.
+    console.error(`${signal}: finishing requests in flight (at most ${config.shutdownGrace} ms)`);
+    const drained = Promise.all(servers.map((s) => s?.stop(false))).then(() => true);
+    const late = new Promise<false>((resolve) => setTimeout(resolve, config.shutdownGrace, false));
+    if (!(await Promise.race([drained, late]))) {
+      console.error(`${signal}: grace period over, closing the remaining connections`);
+      await Promise.all(servers.map((s) => s?.stop(true)));
+    }
+    await db.close().catch(() => {});
     process.exit(0);
   }
-  process.once("SIGTERM", shutdown);
-  process.once("SIGINT", shutdown);
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
 }
