@@ -81,6 +81,9 @@ function timed(options: DbOptions, run: (name: QueryName, params: Params) => Pro
       const rows = (await withDeadline(run(name, params), deadline, onTimeout)) as T[];
       ok = true;
       return rows;
+    } catch (error) {
+      if (isUnavailable(error)) onTimeout?.();
+      throw error;
     } finally {
       options.observe?.(name, (performance.now() - start) / 1000, ok);
     }
@@ -94,15 +97,18 @@ function openPostgres(options: DbOptions & { url: string }): Db {
       max: options.pool ?? 10,
       connect_timeout: timeout / 1000,
       idle_timeout: 60,
+      // Reconnect soon after a failure (postgres.js waits up to 20 s by default), so recovery is quick.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
       onnotice: () => {},
       connection: { statement_timeout: timeout, application_name: "minitwit" },
     });
   }
   let sql = pool();
   let replacedAt = 0;
-  // A deadline passed: the pool's connections may hang on a peer that is gone without a reset (a cut
-  // network), and would never be freed. Replace the pool (at most once per timeout); the old one's
-  // sockets are destroyed, so its waiting queries fail at once and the next ones connect anew.
+  // A deadline passed or the database was away: the pool's connections may hang on a peer that is gone
+  // without a reset (a cut network), and would never be freed. Replace the pool (at most once per
+  // timeout); the old one's sockets are destroyed, so its waiting queries fail at once and the next
+  // ones connect anew.
   function replacePool(): void {
     if (Date.now() - replacedAt < timeout) return;
     replacedAt = Date.now();
