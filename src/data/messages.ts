@@ -13,7 +13,7 @@ export const MESSAGE_MAX = 1000;
 export const PAGE_SIZE = 30;
 
 export function messageError(text: string | undefined): string | undefined {
-  if (!text || !text.trim()) return "You have to enter a message";
+  if (!text?.trim()) return "You have to enter a message";
   if (text.length > MESSAGE_MAX) return `A message can have at most ${MESSAGE_MAX} characters`;
   // PostgreSQL text cannot hold NUL.
   if (text.includes("\u0000")) return "A message cannot contain NUL characters";
@@ -50,4 +50,18 @@ export function parseCursor(raw: string | null | undefined): number | undefined 
   if (!raw || !/^[1-9][0-9]{0,9}$/.test(raw)) return undefined;
   const id = Number(raw);
   return id <= 2_147_483_647 ? id : undefined;
+}
+
+/** A message as the simulator API shows it; pub_date is ISO 8601 UTC (`2026-01-31T12:34:56Z`). */
+export interface ApiMessage {
+  content: string;
+  pub_date: string;
+  user: string;
+}
+
+/** Newest unflagged messages of everyone, or of one author, in the simulator API's shape. */
+export function apiMessages(db: Queryable, limit: number, authorId?: number): Promise<ApiMessage[]> {
+  return authorId === undefined
+    ? db.query<ApiMessage>("messages/api_public", [limit])
+    : db.query<ApiMessage>("messages/api_user", [limit, authorId]);
 }

@@ -54,9 +54,7 @@ export function registrationError(r: Partial<Registration>, password2?: string):
   }
   if (RESERVED_NAMES.has(username.toLowerCase())) return "This username is reserved";
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters make no address
-  if (!email || !email.includes("@") || /[\u0000-\u001f\u007f]/.test(email)) {
-    return "You have to enter a valid email address";
-  }
+  if (!email?.includes("@") || /[\u0000-\u001f\u007f]/.test(email)) return "You have to enter a valid email address";
   if (email.length > LIMITS.email) return `The email address must be at most ${LIMITS.email} characters`;
   if (!r.password) return "You have to enter a password";
   if (r.password.length > LIMITS.password) return `The password must be at most ${LIMITS.password} characters`;
