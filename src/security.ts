@@ -35,7 +35,7 @@ const DOCS_CSP = [
   "default-src 'none'",
   "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com",
   "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com https://fonts.googleapis.com",
-  "font-src 'self' data: https://cdn.jsdelivr.net https://fonts.gstatic.com",
+  "font-src 'self' data: https://cdn.jsdelivr.net https://fonts.gstatic.com https://fonts.scalar.com",
   "img-src 'self' data: https:",
   "connect-src 'self'",
   "frame-ancestors 'none'",

@@ -77,6 +77,20 @@ describe("[security] headers", () => {
     }
   });
 
+  test("[security] the API's reference page may load its script from the CDN, nothing else may", async () => {
+    const docs = await fetch(`${app.api}/docs`);
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get("content-type")).toContain("text/html");
+    expect(docs.headers.get("content-security-policy")).toContain(
+      "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
+    );
+    expect(await docs.text()).toContain("cdn.jsdelivr.net");
+    const spec = await fetch(`${app.api}/openapi.json`);
+    expect(spec.status).toBe(200);
+    expect(spec.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+    await spec.arrayBuffer();
+  });
+
   test("[security] HSTS and Secure cookies when a trusted proxy says HTTPS", async () => {
     const r = await fetch(`${app.web}/logout`, { headers: { "x-forwarded-proto": "https" }, redirect: "manual" });
     expect(r.status).toBe(302);

@@ -41,6 +41,20 @@ describe("[security] login throttling", () => {
     expect(other.status).toBe(303);
   });
 
+  test("[security] the simulator API is never throttled, however many wrong credentials it sees", async () => {
+    for (let i = 0; i < 2 * LOGIN_MAX_FAILURES; i++) {
+      const r = await fetch(`${app.api}/msgs`, { headers: { authorization: "Basic d3Jvbmc6d3Jvbmc=" } });
+      expect(r.status).toBe(403);
+      await r.arrayBuffer();
+    }
+    const ok = await fetch(`${app.api}/register`, {
+      method: "POST",
+      headers: { authorization: `Basic ${btoa("simulator:super_safe!")}`, "content-type": "application/json" },
+      body: JSON.stringify({ username: "thr-api", email: "t@example.com", pwd: "p" }),
+    });
+    expect(ok.status).toBe(204);
+  });
+
   test("[security] a forged X-Forwarded-For from an untrusted peer does not escape the throttle", () => {
     const peer = { requestIP: () => ({ address: "198.51.100.1" }) };
     const forged = new Request("http://x/login", { headers: { "x-forwarded-for": "1.2.3.4" } });
