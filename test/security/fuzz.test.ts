@@ -56,7 +56,7 @@ function generator(seed: number) {
     "\ud800",
     "SELECT",
     "<script>",
-    "${x}",
+    "$(id)",
     "{{x}}",
     "fuzzer",
     "public",
