@@ -29,8 +29,11 @@ export async function serve(config: Config): Promise<void> {
   async function shutdown(signal: string): Promise<void> {
     if (stopping) return;
     stopping = true;
-    // Stop accepting; requests in flight finish (their writes commit and get their answer) within
-    // the grace period, then whatever is left is cut, the pool closed, and the process exits 0.
+    // Keep accepting for the delay (the proxy stops routing here meanwhile), then stop accepting;
+    // requests in flight finish (their writes commit and get their answer) within the grace period,
+    // then whatever is left is cut, the pool closed, and the process exits 0. A connection that
+    // reaches the listener as it closes is reset by the kernel: the delay is what keeps those away.
+    if (config.shutdownDelay > 0) await Bun.sleep(config.shutdownDelay);
     console.error(`${signal}: finishing requests in flight (at most ${config.shutdownGrace} ms)`);
     const drained = Promise.all(servers.map((s) => s?.stop(false))).then(() => true);
     const late = new Promise<false>((resolve) => setTimeout(resolve, config.shutdownGrace, false));
