@@ -82,7 +82,8 @@ function timed(options: DbOptions, run: (name: QueryName, params: Params) => Pro
       ok = true;
       return rows;
     } catch (error) {
-      if (isUnavailable(error)) onTimeout?.();
+      // A statement the server cancelled (57014) says nothing about the connections: keep the pool.
+      if (isUnavailable(error) && (error as { code?: string }).code !== "57014") onTimeout?.();
       throw error;
     } finally {
       options.observe?.(name, (performance.now() - start) / 1000, ok);
