@@ -115,11 +115,13 @@ export function changesState(method: string, path: string): boolean {
 }
 
 /**
- * True when a browser marked the request as coming from another site: `Sec-Fetch-Site: cross-site`,
+ * True when a browser marked the request as coming from elsewhere: `Sec-Fetch-Site: cross-site`, or
+ * `same-site` (a sibling origin: another port or subdomain, whose GET navigations carry no Origin),
  * or an `Origin` whose host is not this site's. Clients sending neither header (scripts) pass.
  */
 export function isCrossSite(request: Request, server: Server, trusted: readonly string[]): boolean {
-  if (request.headers.get("sec-fetch-site")?.toLowerCase() === "cross-site") return true;
+  const fetchSite = request.headers.get("sec-fetch-site")?.toLowerCase();
+  if (fetchSite === "cross-site" || fetchSite === "same-site") return true;
   const origin = request.headers.get("origin");
   if (origin === null) return false;
   try {

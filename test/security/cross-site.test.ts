@@ -18,6 +18,7 @@ afterAll(() => app.stop());
 
 const FOREIGN: Record<string, string>[] = [
   { "sec-fetch-site": "cross-site" },
+  { "sec-fetch-site": "same-site" },
   { origin: "https://evil.example" },
   { origin: "null" },
   { origin: "http://127.0.0.1:1" },
