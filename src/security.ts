@@ -164,6 +164,13 @@ export function loginThrottle(max = LOGIN_MAX_FAILURES, windowSeconds = LOGIN_WI
   };
 }
 
+/** The request's path, still percent-encoded. */
+function pathOf(request: Request): string {
+  const url = request.url;
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  return url.slice(start).split(/[?#]/)[0] ?? "/";
+}
+
 /** Rejects what no route should see: bodies over the limit, over-long or badly encoded paths. */
 function checkLimits(request: Request): void {
   const length = request.headers.get("content-length");
@@ -171,23 +178,17 @@ function checkLimits(request: Request): void {
     throw new HttpError(413, `The request body is larger than ${BODY_LIMIT / 1024} KiB`);
   }
   const url = request.url;
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (url.length - start > URL_LIMIT) throw new HttpError(414, "The address is too long");
-  const path = url.slice(start).split(/[?#]/)[0] ?? "/";
+  if (url.length - url.indexOf("/", url.indexOf("//") + 2) > URL_LIMIT) {
+    throw new HttpError(414, "The address is too long");
+  }
   let decoded: string;
   try {
-    decoded = decodeURIComponent(path);
+    decoded = decodeURIComponent(pathOf(request));
   } catch {
     throw new HttpError(400, "The address is not validly percent-encoded");
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (/[\u0000-\u001f\u007f]/.test(decoded)) throw new HttpError(400, "The address contains control characters");
-}
-
-function pathOf(request: Request): string {
-  const url = request.url;
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  return url.slice(start).split(/[?#]/)[0] ?? "/";
 }
 
 /** The security plugin of the web pages ("web") or the simulator API ("api"). */
