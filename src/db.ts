@@ -17,6 +17,8 @@ export interface Db extends Queryable {
   readonly engine: "postgres" | "pglite";
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Connections of the pool and how many are busy now (metrics). */
+  pool(): { size: number; inUse: number };
 }
 
 export interface DbOptions {
@@ -91,11 +93,29 @@ function timed(options: DbOptions, run: (name: QueryName, params: Params) => Pro
   };
 }
 
+/** Counts work in flight: a query outside a transaction or a whole transaction holds one connection. */
+function busyCounter() {
+  let busy = 0;
+  return {
+    get: () => busy,
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      busy++;
+      try {
+        return await work();
+      } finally {
+        busy--;
+      }
+    },
+  };
+}
+
 function openPostgres(options: DbOptions & { url: string }): Db {
   const timeout = options.statementTimeout ?? DEFAULT_TIMEOUT;
+  const size = options.pool ?? 10;
+  const busy = busyCounter();
   function pool() {
     return postgres(options.url, {
-      max: options.pool ?? 10,
+      max: size,
       connect_timeout: timeout / 1000,
       idle_timeout: 60,
       // Reconnect soon after a failure (postgres.js waits up to 20 s by default), so recovery is quick.
@@ -119,9 +139,13 @@ function openPostgres(options: DbOptions & { url: string }): Db {
   }
   function on(conn: () => postgres.Sql | postgres.TransactionSql): Queryable {
     return {
+      // A plain array, not postgres.js's Result (an Array subclass): Elysia serialises a returned
+      // Result without the headers set for the response (X-Request-Id, security headers).
       query: timed(
         options,
-        (name, params) => conn().unsafe(queries[name], params as postgres.ParameterOrJSON<never>[], { prepare: true }),
+        async (name, params) => [
+          ...(await conn().unsafe(queries[name], params as postgres.ParameterOrJSON<never>[], { prepare: true })),
+        ],
         replacePool,
       ),
       exec: async (text) => {
@@ -129,12 +153,18 @@ function openPostgres(options: DbOptions & { url: string }): Db {
       },
     };
   }
+  const top = on(() => sql);
   return {
     engine: "postgres",
-    ...on(() => sql),
+    query: (name, params) => busy.run(() => top.query(name, params)),
+    exec: (text) => busy.run(() => top.exec(text)),
     transaction: (fn) =>
-      withDeadline(sql.begin((tx) => fn(on(() => tx))) as Promise<never>, 2 * (timeout + 1000), replacePool),
+      busy.run(() =>
+        withDeadline(sql.begin((tx) => fn(on(() => tx))) as Promise<never>, 2 * (timeout + 1000), replacePool),
+      ),
     close: () => sql.end({ timeout: 5 }),
+    // Queries beyond the pool wait (or pipeline) on a busy connection: in use never exceeds the size.
+    pool: () => ({ size, inUse: Math.min(busy.get(), size) }),
   };
 }
 
@@ -142,6 +172,7 @@ function openPostgres(options: DbOptions & { url: string }): Db {
 // no socket, and no single-connection hang; PGlite serialises queries itself.
 async function openPglite(options: DbOptions): Promise<Db> {
   const pg = await PGlite.create(options.dataDir ?? "./data");
+  const busy = busyCounter();
   type Tx = Pick<PGlite, "query" | "exec">;
   function on(conn: Tx): Queryable {
     return {
@@ -152,11 +183,14 @@ async function openPglite(options: DbOptions): Promise<Db> {
       },
     };
   }
+  const top = on(pg);
   return {
     engine: "pglite",
-    ...on(pg),
-    transaction: (fn) => pg.transaction((tx) => fn(on(tx))),
+    query: (name, params) => busy.run(() => top.query(name, params)),
+    exec: (text) => busy.run(() => top.exec(text)),
+    transaction: (fn) => busy.run(() => pg.transaction((tx) => fn(on(tx)))),
     close: () => pg.close(),
+    pool: () => ({ size: 1, inUse: Math.min(busy.get(), 1) }),
   };
 }
 
