@@ -2,6 +2,7 @@
 import { Elysia } from "elysia";
 import type { Config } from "./config.ts";
 import { HttpError } from "./errors.ts";
+import { clientIp, isTrusted } from "./log.ts";
 
 /** Largest request body accepted, in bytes; larger ones get 413. */
 export const BODY_LIMIT = 64 * 1024;
@@ -43,55 +44,13 @@ const DOCS_CSP = [
 
 type Server = { requestIP(request: Request): { address: string } | null } | null | undefined;
 
-/** An IPv4 address as a 32-bit number, or undefined. */
-function ipv4(address: string): number | undefined {
-  const parts = address.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) < 256)) return undefined;
-  return parts.reduce((n, p) => n * 256 + Number(p), 0);
-}
-
-/** `::ffff:1.2.3.4` → `1.2.3.4`, so IPv4 peers on a dual-stack socket match IPv4 entries. */
-function normalize(address: string): string {
-  const a = address.trim().toLowerCase();
-  return a.startsWith("::ffff:") && ipv4(a.slice(7)) !== undefined ? a.slice(7) : a;
-}
-
-/** Whether the address is one of TRUSTED_PROXIES (exact addresses, or IPv4 CIDR ranges like 10.0.0.0/8). */
-export function isTrusted(address: string, trusted: readonly string[]): boolean {
-  const a = normalize(address);
-  for (const entry of trusted) {
-    const [base = "", bits] = entry.split("/");
-    if (bits === undefined) {
-      if (normalize(base) === a) return true;
-      continue;
-    }
-    const n = ipv4(a);
-    const b = ipv4(base);
-    const width = Number(bits);
-    if (n === undefined || b === undefined || !Number.isInteger(width) || width < 0 || width > 32) continue;
-    const size = 2 ** (32 - width);
-    if (Math.floor(n / size) === Math.floor(b / size)) return true;
-  }
-  return false;
-}
-
 function peerOf(request: Request, server: Server): string {
-  return normalize(server?.requestIP(request)?.address ?? "");
+  return server?.requestIP(request)?.address ?? "";
 }
 
-/**
- * The client's address: the socket's peer, or, when the peer is a trusted proxy, the right-most
- * X-Forwarded-For entry that is not itself a trusted proxy (entries further left are the client's word).
- */
+/** The client's address, as the access log reads it: the peer, or what a trusted proxy forwarded. */
 export function clientAddress(request: Request, server: Server, trusted: readonly string[]): string {
-  const peer = peerOf(request, server);
-  if (!isTrusted(peer, trusted)) return peer;
-  const chain = (request.headers.get("x-forwarded-for") ?? "").split(",").map(normalize).filter(Boolean);
-  for (let i = chain.length - 1; i >= 0; i--) {
-    const hop = chain[i] as string;
-    if (!isTrusted(hop, trusted)) return hop;
-  }
-  return chain[0] ?? peer;
+  return clientIp(peerOf(request, server), request.headers.get("x-forwarded-for"), trusted);
 }
 
 /** Served over HTTPS: directly, or by a trusted proxy that says so in X-Forwarded-Proto. */

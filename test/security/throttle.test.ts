@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { clientAddress, isTrusted, LOGIN_MAX_FAILURES, loginThrottle } from "../../src/security.ts";
+import { clientAddress, LOGIN_MAX_FAILURES, loginThrottle } from "../../src/security.ts";
 import { startApp, type TestApp } from "../helpers.ts";
 
 // A busy two-core machine can slow these well past bun's 5 s default.
@@ -65,15 +65,6 @@ describe("[security] login throttling", () => {
     const proxy = { requestIP: () => ({ address: "::ffff:10.0.0.5" }) };
     const chain = new Request("http://x/login", { headers: { "x-forwarded-for": "1.2.3.4, 198.51.100.9, 10.0.0.2" } });
     expect(clientAddress(chain, proxy, ["10.0.0.0/8"])).toBe("198.51.100.9");
-  });
-
-  test("[security] trusted proxies are exact addresses or IPv4 ranges", () => {
-    expect(isTrusted("10.0.3.4", ["10.0.0.0/8"])).toBe(true);
-    expect(isTrusted("11.0.0.1", ["10.0.0.0/8"])).toBe(false);
-    expect(isTrusted("::ffff:127.0.0.1", ["127.0.0.1"])).toBe(true);
-    expect(isTrusted("::1", ["127.0.0.1", "::1"])).toBe(true);
-    expect(isTrusted("", ["127.0.0.1"])).toBe(false);
-    expect(isTrusted("192.168.1.1", ["0.0.0.0/0"])).toBe(true);
   });
 
   test("[security] the window ends: the address may try again", () => {
