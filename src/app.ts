@@ -75,9 +75,11 @@ export function buildWeb(deps: Deps) {
     .use(securityPlugin(deps.config, "web"))
     .use(html())
     .derive({ as: "global" }, ({ request }) => ({ requestId: requestIdOf(request) }))
-    .onError({ as: "global" }, ({ code, error, set, requestId }) => {
+    .onError({ as: "global" }, ({ code, error, set, request }) => {
       const { status, message } = describeError(code, error);
-      const detail = status >= 500 && status !== 503 ? `Something went wrong. Request id: ${requestId}` : message;
+      // requestIdOf, not the derived requestId: errors thrown before derive (onRequest hooks) have none.
+      const id = requestIdOf(request);
+      const detail = status >= 500 && status !== 503 ? `Something went wrong. Request id: ${id}` : message;
       set.status = status;
       set.headers["content-type"] = "text/html; charset=utf-8";
       return ErrorPage({ status, title: TITLES[status] ?? "Error", detail });

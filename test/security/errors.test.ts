@@ -31,6 +31,7 @@ describe("[security] errors never leak", () => {
     expect(r.headers.get("content-type")).toContain("text/html");
     const body = await r.text();
     expect(body).toContain("Request id: req-4711");
+    expect(r.headers.get("x-request-id")).toBe("req-4711");
     for (const leak of LEAKS) expect(body).not.toContain(leak);
     expect(r.headers.get("x-content-type-options")).toBe("nosniff");
   });
