@@ -29,6 +29,7 @@ export DASHBOARD_SERVICE_LEVEL_V=$(version observability/grafana/dashboards/serv
 export FILEBEAT_YML_V=$(version observability/filebeat/filebeat.yml)
 export ILM_POLICY_V=$(version observability/elasticsearch/ilm-policy.json)
 
+bash swarm/check-files.sh
 files=(-c swarm/stack.yml)
 if [ "${TLS:-false}" = true ]; then files+=(-c swarm/tls.yml); fi
 
