@@ -40,7 +40,7 @@ wait_migration() {
   local deadline=$((SECONDS + TIMEOUT)) states
   while [ $SECONDS -lt $deadline ]; do
     states=$(docker service ps "${STACK}_migrate" --no-trunc --format '{{.Image}} {{.CurrentState}}' |
-      grep -F "${MINITWIT_IMAGE}:${TAG}" || true)
+      grep -F -e "${MINITWIT_IMAGE}:${TAG}@" -e "${MINITWIT_IMAGE}:${TAG} " || true)
     if grep -q ' Complete' <<<"$states"; then log "migration complete"; return 0; fi
     if grep -Eq ' (Failed|Rejected)' <<<"$states"; then
       log "migration failed:"; docker service logs --tail 50 "${STACK}_migrate" >&2 || true; return 1
