@@ -14,22 +14,27 @@ TIMEOUT=${TIMEOUT:-600}
 export MINITWIT_IMAGE=${MINITWIT_IMAGE:-ghcr.io/minitwit/minitwit}
 export MINITWIT_TAG=$TAG
 
-# Swarm configs are immutable: a changed file gets a new name, an unchanged one keeps its name.
-version() { sha256sum "$1" | cut -c1-12; }
-export NGINX_CONF_V=$(version swarm/nginx.conf)
-export NGINX_TLS_CONF_V=$(version swarm/nginx-tls.conf)
-export BACKUP_SH_V=$(version swarm/backup.sh)
-export PROMETHEUS_YML_V=$(version observability/prometheus/prometheus.yml)
-export PROMETHEUS_RULES_V=$(version observability/prometheus/rules.yml)
-export GRAFANA_DATASOURCES_V=$(version observability/grafana/provisioning/datasources/datasources.yml)
-export GRAFANA_DASHBOARDS_V=$(version observability/grafana/provisioning/dashboards/dashboards.yml)
-export DASHBOARD_BUSINESS_V=$(version observability/grafana/dashboards/business.json)
-export DASHBOARD_INFRASTRUCTURE_V=$(version observability/grafana/dashboards/infrastructure.json)
-export DASHBOARD_SERVICE_LEVEL_V=$(version observability/grafana/dashboards/service-level.json)
-export FILEBEAT_YML_V=$(version observability/filebeat/filebeat.yml)
-export ILM_POLICY_V=$(version observability/elasticsearch/ilm-policy.json)
-
 bash swarm/check-files.sh
+
+# Swarm configs are immutable: a changed file gets a new name, an unchanged one keeps its name.
+while read -r variable file; do
+  hash=$(sha256sum "$file" | cut -c1-12)
+  export "$variable=$hash"
+done <<'FILES'
+NGINX_CONF_V swarm/nginx.conf
+NGINX_TLS_CONF_V swarm/nginx-tls.conf
+BACKUP_SH_V swarm/backup.sh
+PROMETHEUS_YML_V observability/prometheus/prometheus.yml
+PROMETHEUS_RULES_V observability/prometheus/rules.yml
+GRAFANA_DATASOURCES_V observability/grafana/provisioning/datasources/datasources.yml
+GRAFANA_DASHBOARDS_V observability/grafana/provisioning/dashboards/dashboards.yml
+DASHBOARD_BUSINESS_V observability/grafana/dashboards/business.json
+DASHBOARD_INFRASTRUCTURE_V observability/grafana/dashboards/infrastructure.json
+DASHBOARD_SERVICE_LEVEL_V observability/grafana/dashboards/service-level.json
+FILEBEAT_YML_V observability/filebeat/filebeat.yml
+ILM_POLICY_V observability/elasticsearch/ilm-policy.json
+FILES
+
 files=(-c swarm/stack.yml)
 if [ "${TLS:-false}" = true ]; then files+=(-c swarm/tls.yml); fi
 
