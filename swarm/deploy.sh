@@ -24,6 +24,7 @@ done <<'FILES'
 NGINX_CONF_V swarm/nginx.conf
 NGINX_TLS_CONF_V swarm/nginx-tls.conf
 BACKUP_SH_V swarm/backup.sh
+DB_INIT_V swarm/db-init.sh
 PROMETHEUS_YML_V observability/prometheus/prometheus.yml
 PROMETHEUS_RULES_V observability/prometheus/rules.yml
 GRAFANA_DATASOURCES_V observability/grafana/provisioning/datasources/datasources.yml
