@@ -69,7 +69,9 @@ async function start(extra: Record<string, string>): Promise<Running> {
   const output = async () => `${await stdout}${await stderr}`;
   const probe = env.ROLE === "api" ? env.API_PORT : env.PORT;
   let startupMs = -1;
-  for (let i = 0; i < 600 && proc.exitCode === null; i++) {
+  // PGlite's first start (initdb, migrations) takes seconds, more on a busy machine.
+  const deadline = started + 60_000;
+  while (performance.now() < deadline && proc.exitCode === null) {
     const ok = await fetch(`http://127.0.0.1:${probe}/health`).then(
       (r) => r.status === 200,
       () => false,
@@ -170,7 +172,7 @@ describe("[executable] on PostgreSQL, migrated by the one-shot command", () => {
     expect(migrated.code).toBe(0);
     server = await start({ DATABASE_URL: url.toString(), MIGRATE: "false" });
     console.error(`[executable] PostgreSQL mode: first /health 200 after ${server.startupMs.toFixed(0)} ms`);
-  }, 60_000);
+  }, 90_000);
   afterAll(async () => {
     await server?.stop();
     await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -230,7 +232,7 @@ describe("[executable] on the embedded database (PGlite), migrating at start", (
   beforeAll(async () => {
     server = await start({ DATA_DIR: join(folder, "data") });
     console.error(`[executable] PGlite mode: first /health 200 after ${server.startupMs.toFixed(0)} ms`);
-  }, 60_000);
+  }, 90_000);
   afterAll(() => server?.stop());
 
   servesEverything("pglite", () => server);
