@@ -53,6 +53,14 @@ function baseEnv(extra: Record<string, string>): Record<string, string> {
   };
 }
 
+/** True when nothing listens at the URL's port. */
+function refused(url: string): Promise<boolean> {
+  return fetch(url).then(
+    () => false,
+    () => true,
+  );
+}
+
 /** Runs the executable to completion (a one-shot command) in the empty folder. */
 async function run(args: string[], env: Record<string, string>) {
   const proc = Bun.spawn([executable, ...args], { cwd: folder, env, stdout: "pipe", stderr: "pipe" });
@@ -194,21 +202,15 @@ describe("[executable] on PostgreSQL, migrated by the one-shot command", () => {
       const page = await fetch(`${web.web}/public`);
       expect(page.status).toBe(200);
       expect(page.headers.get("content-type")).toContain("text/html");
-      expect(
-        await fetch(`${web.api}/health`).then(
-          () => "open",
-          () => "refused",
-        ),
-      ).toBe("refused");
+      expect(await refused(`${web.api}/health`)).toBe(true);
       const health = await fetch(`${api.api}/health`);
       expect(health.status).toBe(200);
       expect(health.headers.get("content-type")).toContain("application/json");
-      expect(
-        await fetch(`${api.web}/health`).then(
-          () => "open",
-          () => "refused",
-        ),
-      ).toBe("refused");
+      expect(await refused(`${api.web}/health`)).toBe(true);
+      // The image's HEALTHCHECK asks only the ports of its own ROLE.
+      expect((await run(["healthcheck"], web.env)).code).toBe(0);
+      expect((await run(["healthcheck"], api.env)).code).toBe(0);
+      expect((await run(["healthcheck"], { ...api.env, ROLE: "all" })).code).toBe(1);
     } finally {
       expect(await web.stop()).toBe(0);
       expect(await api.stop()).toBe(0);
@@ -218,12 +220,7 @@ describe("[executable] on PostgreSQL, migrated by the one-shot command", () => {
   test("[executable] postgres: SIGTERM stops the server cleanly with exit code 0", async () => {
     const extra = await start({ DATABASE_URL: url.toString(), MIGRATE: "false" });
     expect(await extra.stop()).toBe(0);
-    expect(
-      await fetch(`${extra.web}/health`).then(
-        () => "open",
-        () => "refused",
-      ),
-    ).toBe("refused");
+    expect(await refused(`${extra.web}/health`)).toBe(true);
   });
 });
 
