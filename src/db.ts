@@ -1,5 +1,10 @@
 // The one database interface: PostgreSQL through postgres.js, or embedded PGlite, same SQL files.
 import { PGlite } from "@electric-sql/pglite";
+// PGlite finds these files next to its module, which a compiled executable does not have:
+// imported as files, Bun embeds them in the executable and gives their paths, in both modes.
+import initdbWasm from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
+import pgliteData from "@electric-sql/pglite/pglite.data" with { type: "file" };
+import pgliteWasm from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
 import postgres from "postgres";
 import { type QueryName, queries } from "./sql.ts";
 
@@ -171,7 +176,14 @@ function openPostgres(options: DbOptions & { url: string }): Db {
 // PGlite's own query(text, params) rather than postgres.js over pglite-socket: one process,
 // no socket, and no single-connection hang; PGlite serialises queries itself.
 async function openPglite(options: DbOptions): Promise<Db> {
-  const pg = await PGlite.create(options.dataDir ?? "./data");
+  const [pgliteWasmModule, initdbWasmModule] = await Promise.all(
+    [pgliteWasm, initdbWasm].map(async (path) => WebAssembly.compile(await Bun.file(path).arrayBuffer())),
+  );
+  const pg = await PGlite.create(options.dataDir ?? "./data", {
+    pgliteWasmModule,
+    initdbWasmModule,
+    fsBundle: Bun.file(pgliteData),
+  });
   const busy = busyCounter();
   type Tx = Pick<PGlite, "query" | "exec">;
   function on(conn: Tx): Queryable {
