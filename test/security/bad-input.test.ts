@@ -13,7 +13,7 @@ beforeAll(async () => {
   author = new Client(app.web);
   await author.register("bad");
   await author.login("bad");
-}, 30_000);
+}, 60_000);
 afterAll(() => app.stop());
 
 function raw(base: string, path: string, init: RequestInit = {}) {

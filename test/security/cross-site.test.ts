@@ -13,7 +13,7 @@ beforeAll(async () => {
   await signedIn.register("xs");
   await new Client(app.web).register("target");
   await signedIn.login("xs");
-}, 30_000);
+}, 60_000);
 afterAll(() => app.stop());
 
 const FOREIGN: Record<string, string>[] = [

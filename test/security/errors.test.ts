@@ -10,7 +10,7 @@ setDefaultTimeout(30_000);
 let store: TestDb;
 beforeAll(async () => {
   store = await testDb();
-}, 30_000);
+}, 60_000);
 afterAll(() => store.close());
 
 const SECRET = "s3cr3t-key-never-shown";

@@ -16,7 +16,7 @@ beforeAll(async () => {
   signedIn = new Client(app.web);
   await signedIn.register("fuzzer");
   await signedIn.login("fuzzer");
-}, 30_000);
+}, 60_000);
 afterAll(() => app.stop());
 
 /** mulberry32: a tiny seeded generator, so a failure can be replayed. */

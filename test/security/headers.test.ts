@@ -11,7 +11,7 @@ let app: TestApp;
 beforeAll(async () => {
   app = await startApp();
   await new Client(app.web).register("hdr");
-}, 30_000);
+}, 60_000);
 afterAll(() => app.stop());
 
 function expectSecurityHeaders(headers: Headers, where: string) {

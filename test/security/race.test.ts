@@ -7,7 +7,7 @@ setDefaultTimeout(30_000);
 let app: TestApp;
 beforeAll(async () => {
   app = await startApp();
-}, 30_000);
+}, 60_000);
 afterAll(() => app.stop());
 
 describe("[security] races", () => {

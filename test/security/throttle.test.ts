@@ -14,7 +14,7 @@ beforeAll(async () => {
     redirect: "manual",
   });
   expect(r.status).toBe(303);
-}, 30_000);
+}, 60_000);
 afterAll(() => app.stop());
 
 function login(password: string, from?: string) {
