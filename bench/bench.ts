@@ -5,23 +5,51 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { PAGE_SIZE } from "../src/data/messages.ts";
+import { openDb } from "../src/db.ts";
+import { migrate } from "../src/migrate.ts";
 import { queries } from "../src/sql.ts";
 import { pgbench, pgbenchStatement, type Result, wrk } from "./load.ts";
 
 const ROOT = join(import.meta.dir, "..");
+
+/** What the benchmark uses of the simulator API's replayer, bench/simulate.ts (its own area). */
+interface Replayer {
+  DEFAULT_SCENARIO: string;
+  parseScenario(text: string): unknown[];
+  simulate(options: {
+    bases: string[];
+    actions: unknown[];
+    concurrency: number;
+    username: string;
+    password: string;
+    timeoutMs: number;
+  }): Promise<{
+    actions: number;
+    errors: number;
+    errorsByKind: Record<string, number>;
+    seconds: number;
+    latency: { p50: number; p99: number; max: number };
+  }>;
+}
 /** Alternating runs per size in the growth check; the median p50 of each side counts. */
 const GROWTH_ROUNDS = 3;
 const SECRET_KEY = "benchmark secret key";
+const SIM_PASSWORD = "benchmark simulator password";
 
 export interface BenchOptions {
   database: string;
-  /** A database seeded like the main one but with 100,000 messages: the growth check. */
-  growthDatabase?: string;
+  /** Databases seeded like the main one but smaller (100,000 messages): the growth check, one by one. */
+  growthDatabases?: string[];
   seconds: number;
   growthSeconds: number;
   connections: number;
   /** First of seven ports: web, API, metrics, bare server, and the growth check's web, API, metrics. */
   port: number;
+  /** The simulator scenario to replay (the course's by default), and how many of its actions. */
+  scenario?: string;
+  replayActions?: number;
+  /** Per-request timeout of the replay in ms: 300, as the course's simulator, unless given. */
+  replayTimeout?: number;
   /** DATABASE_POOL of the server under test (its default when undefined). */
   pool?: number;
   log?: (line: string) => void;
@@ -31,23 +59,25 @@ export interface Row {
   result: Result;
   connections: number;
   ceiling?: Result;
-  /** Minimum share of the ceiling, and maximum p99 in ms. */
-  target?: { share: number; p99?: number };
+  /** Minimum share of the ceiling, and maximum p99 and max in ms. */
+  target?: { share: number; p99?: number; max?: number };
   /** CPU time of the server process per request, µs (robust to other load on the machine). */
   cpuUs?: number;
 }
 
+type Sizes = { users: number; follows: number; messages: number; flagged: number };
+
 export interface BenchReport {
   machine: string;
-  sizes: { users: number; follows: number; messages: number; flagged: number };
-  growthSizes?: { users: number; follows: number; messages: number; flagged: number };
+  sizes: Sizes;
+
   rows: Row[];
   /** Largest resident set of the server process under the read load, MB. */
   rssMb: number;
   /** From spawning the server to its first answered page, ms. */
   startMs: number;
-  /** p50 per timeline at the growth database's size and at the main one's. */
-  growth: { name: string; small: number; large: number }[];
+  /** Per growth database: its sizes, and p50 per timeline at its size and at the main one's. */
+  growth: { sizes: Sizes; timelines: { name: string; small: number; large: number }[] }[];
   command: string;
   date: string;
 }
@@ -62,6 +92,9 @@ interface SeedInfo {
 }
 
 export async function seedInfo(url: string) {
+  // Migrated first: the server's start is measured on a migrated database.
+  const db = await openDb({ url, pool: 1, statementTimeout: 0 });
+  await migrate(db).finally(() => db.close());
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const [info] = await sql<SeedInfo[]>`SELECT * FROM bench_seed`.catch(() => []);
@@ -111,7 +144,7 @@ export async function startServer(url: string, options: BenchOptions): Promise<S
     METRICS_PORT: String(options.port + 2),
     DATABASE_URL: url,
     SECRET_KEY,
-    SIM_PASSWORD: "benchmark simulator password",
+    SIM_PASSWORD,
   };
   if (options.pool !== undefined) env.DATABASE_POOL = String(options.pool);
   const web = `http://127.0.0.1:${options.port}`;
@@ -309,7 +342,6 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
   const server = await startServer(options.database, options);
   let rssMb = 0;
   const growth: BenchReport["growth"] = [];
-  let growthSizes: BenchReport["sizes"] | undefined;
   try {
     log(`server answered its first page ${server.startMs.toFixed(0)} ms after start`);
     const cookies = await signIn(server.web, info, samples(info).home);
@@ -332,10 +364,11 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
       rows.push({ result, connections: c, ceiling, target, cpuUs });
     }
 
-    if (options.growthDatabase) {
-      const small = await seedInfo(options.growthDatabase);
-      growthSizes = small.sizes;
-      const other = await startServer(options.growthDatabase, { ...options, port: options.port + 4 });
+    for (const growthDatabase of options.growthDatabases ?? []) {
+      const small = await seedInfo(growthDatabase);
+      const timelines: BenchReport["growth"][number]["timelines"] = [];
+      growth.push({ sizes: small.sizes, timelines });
+      const other = await startServer(growthDatabase, { ...options, port: options.port + 4 });
       try {
         const otherCookies = await signIn(other.web, small.info, samples(small.info).home);
         const runs = {
@@ -354,7 +387,7 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
               p50[size].push(result.p50);
             }
           }
-          growth.push({ name, small: median(p50.small), large: median(p50.large) });
+          timelines.push({ name, small: median(p50.small), large: median(p50.large) });
           log(`growth ${name}: p50 ${median(p50.small).toFixed(2)} ms and ${median(p50.large).toFixed(2)} ms`);
         }
       } finally {
@@ -369,11 +402,52 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
     log(
       `bare: ${keepAlive.rate.toFixed(0)}/s, with close ${close.rate.toFixed(0)}/s; insert ${insert.rate.toFixed(0)}/s`,
     );
+
+    // The scenario replay against the API: its ceiling is the lower of a bare connection per request
+    // (as the simulator connects) and a single-row insert; no answer may take over 0.3 s.
+    const { DEFAULT_SCENARIO, parseScenario, simulate } = (await import(
+      join(import.meta.dir, "simulate.ts")
+    )) as Replayer;
+    const actions = parseScenario(readFileSync(options.scenario ?? DEFAULT_SCENARIO, "utf8")).slice(
+      0,
+      options.replayActions,
+    );
+    const { value: summary, cpuMs } = await observe(server.pid, () =>
+      simulate({
+        bases: [server.api],
+        actions,
+        concurrency: c,
+        username: "simulator",
+        password: SIM_PASSWORD,
+        timeoutMs: options.replayTimeout ?? 300,
+      }),
+    );
+    const replay: Result = {
+      name: "scenario replay (API)",
+      requests: summary.actions,
+      seconds: summary.seconds,
+      rate: summary.actions / summary.seconds,
+      p50: summary.latency.p50,
+      p99: summary.latency.p99,
+      max: summary.latency.max,
+      errors: summary.errors,
+    };
+    const ceiling = close.rate <= insert.rate ? close : insert;
+    rows.push({
+      result: replay,
+      connections: c,
+      ceiling,
+      target: { share: 0.4, p99: 300, max: 300 },
+      cpuUs: (cpuMs * 1000) / summary.actions,
+    });
+    log(
+      `${replay.name}: ${replay.rate.toFixed(0)}/s, ${summary.errors} errors ${JSON.stringify(summary.errorsByKind)}`,
+    );
   } finally {
     await server.stop();
   }
   await seedInfo(options.database); // removes the rows inserted by this run
-  return { machine: description, sizes, growthSizes, rows, rssMb, startMs: server.startMs, growth, command, date };
+  return { machine: description, sizes, rows, rssMb, startMs: server.startMs, growth, command, date };
 }
 
 function median(values: number[]): number {
@@ -394,13 +468,16 @@ export function render(report: BenchReport): string {
   for (const { result: r, connections, ceiling, target, cpuUs } of report.rows) {
     const ratio = ceiling ? r.rate / ceiling.rate : Number.NaN;
     const met = target
-      ? r.errors === 0 && ratio >= target.share && (target.p99 === undefined || r.p99 <= target.p99)
+      ? r.errors === 0 &&
+        ratio >= target.share &&
+        (target.p99 === undefined || r.p99 <= target.p99) &&
+        (target.max === undefined || r.max <= target.max)
       : undefined;
     lines.push(
       `| ${r.name} | ${connections} | ${f0(r.rate)} | ${f2(r.p50)} | ${f2(r.p99)} | ${f1(r.max)} | ${r.errors} | ` +
         `${ceiling ? `${ceiling.name}: ${f0(ceiling.rate)}/s, p50 ${f2(ceiling.p50)} ms` : ""} | ` +
         `${ceiling ? `${f0(ratio * 100)} %` : ""} | ` +
-        `${target ? `≥ ${target.share * 100} %${target.p99 ? `, p99 ≤ ${target.p99} ms` : ""}` : ""} | ` +
+        `${target ? `≥ ${target.share * 100} %${target.max ? `, max ≤ ${target.max} ms` : target.p99 ? `, p99 ≤ ${target.p99} ms` : ""}` : ""} | ` +
         `${met === undefined ? "" : met ? "yes" : "**no**"} | ${cpuUs === undefined ? "" : f0(cpuUs)} |`,
     );
   }
@@ -416,16 +493,18 @@ export function render(report: BenchReport): string {
       report.startMs <= 1000 ? "met" : "**missed**"
     }.`,
   );
-  if (report.growth.length > 0 && report.growthSizes) {
+  for (const g of report.growth) {
+    const same =
+      g.sizes.users === s.users ? "same users and follows" : `${g.sizes.users} users, ${g.sizes.follows} follows`;
     lines.push(
       "",
-      `Growth: median p50 of ${GROWTH_ROUNDS} alternating runs at ${report.growthSizes.messages} and at ${s.messages} messages (same users and follows, same load):`,
+      `Growth: median p50 of ${GROWTH_ROUNDS} alternating runs at ${g.sizes.messages} messages (${same}) and at ${s.messages}, same load:`,
       "",
       "| timeline | p50 ms, small | p50 ms, large | ratio | target ≤ 1.5 |",
       "| --- | ---: | ---: | ---: | --- |",
-      ...report.growth.map(
-        (g) =>
-          `| ${g.name} | ${f2(g.small)} | ${f2(g.large)} | ${f2(g.large / g.small)} | ${g.large / g.small <= 1.5 ? "met" : "**missed**"} |`,
+      ...g.timelines.map(
+        (t) =>
+          `| ${t.name} | ${f2(t.small)} | ${f2(t.large)} | ${f2(t.large / t.small)} | ${t.large / t.small <= 1.5 ? "met" : "**missed**"} |`,
       ),
     );
   }
@@ -452,32 +531,38 @@ if (import.meta.main) {
     args: Bun.argv.slice(2),
     options: {
       database: { type: "string" },
-      "growth-database": { type: "string" },
+      "growth-database": { type: "string", multiple: true },
       seconds: { type: "string", default: "20" },
       "growth-seconds": { type: "string", default: "4" },
       connections: { type: "string", default: "32" },
       port: { type: "string", default: "6501" },
       pool: { type: "string" },
+      scenario: { type: "string" },
+      "replay-actions": { type: "string" },
+      "replay-timeout": { type: "string" },
       write: { type: "boolean", default: false },
     },
   });
   const database = values.database ?? process.env.DATABASE_URL;
   if (!database) {
     console.error(
-      "usage: npm run bench -- [--database URL] [--growth-database URL] [--seconds 20] [--growth-seconds 4] " +
-        "[--connections 32] [--port 6501] [--pool N] [--write]",
+      "usage: npm run bench -- [--database URL] [--growth-database URL]... [--seconds 20] [--growth-seconds 4] " +
+        "[--connections 32] [--port 6501] [--pool N] [--scenario FILE] [--replay-actions N] [--replay-timeout 300] [--write]",
     );
     process.exit(2);
   }
   const report = await bench(
     {
       database,
-      growthDatabase: values["growth-database"],
+      growthDatabases: values["growth-database"],
       seconds: Number(values.seconds),
       growthSeconds: Number(values["growth-seconds"]),
       connections: Number(values.connections),
       port: Number(values.port),
       pool: values.pool === undefined ? undefined : Number(values.pool),
+      scenario: values.scenario,
+      replayActions: values["replay-actions"] === undefined ? undefined : Number(values["replay-actions"]),
+      replayTimeout: values["replay-timeout"] === undefined ? undefined : Number(values["replay-timeout"]),
     },
     // Without passwords that a URL may hold.
     `npm run bench -- ${Bun.argv.slice(2).join(" ")}`.replace(/\/\/([^:/@\s]+):[^@\s]*@/g, "//$1@").trim(),

@@ -97,6 +97,11 @@ describe("[bench] seed and benchmark at small size", () => {
       "4",
       "--port",
       "6550",
+      "--replay-actions",
+      "1000",
+      // The smoke run checks the machinery, not the 0.3 s budget, on a machine that may be busy.
+      "--replay-timeout",
+      "5000",
     );
     expect(run.code).toBe(0);
     const rows = run.out
@@ -114,6 +119,7 @@ describe("[bench] seed and benchmark at small size", () => {
       "bare Elysia, keep-alive",
       "bare Elysia, Connection: close",
       "pgbench: messages/insert (single row)",
+      "scenario replay (API)",
     ]);
     for (const c of rows.filter((c) => c.length === 14)) {
       expect(Number(c[3])).toBeGreaterThan(0); // req/s
