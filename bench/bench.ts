@@ -9,28 +9,9 @@ import { openDb } from "../src/db.ts";
 import { migrate } from "../src/migrate.ts";
 import { queries } from "../src/sql.ts";
 import { pgbench, pgbenchStatement, type Result, wrk } from "./load.ts";
+import { DEFAULT_SCENARIO, parseScenario, simulate } from "./simulate.ts";
 
 const ROOT = join(import.meta.dir, "..");
-
-/** What the benchmark uses of the simulator API's replayer, bench/simulate.ts (its own area). */
-interface Replayer {
-  DEFAULT_SCENARIO: string;
-  parseScenario(text: string): unknown[];
-  simulate(options: {
-    bases: string[];
-    actions: unknown[];
-    concurrency: number;
-    username: string;
-    password: string;
-    timeoutMs: number;
-  }): Promise<{
-    actions: number;
-    errors: number;
-    errorsByKind: Record<string, number>;
-    seconds: number;
-    latency: { p50: number; p99: number; max: number };
-  }>;
-}
 /** Alternating runs per size in the growth check; the median p50 of each side counts. */
 const GROWTH_ROUNDS = 3;
 const SECRET_KEY = "benchmark secret key";
@@ -405,9 +386,6 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
 
     // The scenario replay against the API: its ceiling is the lower of a bare connection per request
     // (as the simulator connects) and a single-row insert; no answer may take over 0.3 s.
-    const { DEFAULT_SCENARIO, parseScenario, simulate } = (await import(
-      join(import.meta.dir, "simulate.ts")
-    )) as Replayer;
     const actions = parseScenario(readFileSync(options.scenario ?? DEFAULT_SCENARIO, "utf8")).slice(
       0,
       options.replayActions,
