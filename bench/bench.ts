@@ -14,6 +14,7 @@ import { DEFAULT_SCENARIO, parseScenario, simulate } from "./simulate.ts";
 const ROOT = join(import.meta.dir, "..");
 /** Alternating runs per size in the growth check; the median p50 of each side counts. */
 const GROWTH_ROUNDS = 3;
+const WARM_UP_SECONDS = 3;
 const SECRET_KEY = "benchmark secret key";
 const SIM_PASSWORD = "benchmark simulator password";
 
@@ -327,6 +328,7 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
     log(`server answered its first page ${server.startMs.toFixed(0)} ms after start`);
     const cookies = await signIn(server.web, info, samples(info).home);
     const reads = readWorkloads(server, info, cookies, c, options.seconds);
+    const warmUps = readWorkloads(server, info, cookies, c, Math.min(options.seconds, WARM_UP_SECONDS));
     const ceilings = sqlCeilings(options.database, info, c, options.seconds);
     for (const [key, target] of [
       ["public", { share: 0.5, p99: 25 }],
@@ -335,7 +337,7 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
     ] as const) {
       const ceiling = await ceilings[key]();
       log(`${ceiling.name}: ${ceiling.rate.toFixed(0)}/s`);
-      await reads[key]().catch(() => undefined); // warm-up: caches and the JIT
+      await warmUps[key]().catch(() => undefined); // caches and the JIT
       const { value: result, mb, cpuMs } = await observe(server.pid, reads[key]);
       rssMb = Math.max(rssMb, mb);
       const cpuUs = (cpuMs * 1000) / result.requests;
