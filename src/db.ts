@@ -96,16 +96,32 @@ function openPostgres(options: DbOptions & { url: string }): Db {
   };
 }
 
+// PGlite runs on this thread and runs its queued queries back to back through promise callbacks: under
+// load that chain never yields, the event loop starves, and new connections and Bun.password.hash results
+// (which arrive from a worker thread) were seen waiting seconds. So top-level queries take turns here,
+// each one starting on a fresh turn of the event loop.
+function turns() {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(run: () => Promise<T>): Promise<T> => {
+    const result = last.then(() => new Promise((resolve) => setImmediate(resolve))).then(run);
+    last = result.catch(() => undefined);
+    return result;
+  };
+}
+
 // PGlite's own query(text, params) rather than postgres.js over pglite-socket: one process,
 // no socket, and no single-connection hang; PGlite serialises queries itself.
 async function openPglite(options: DbOptions): Promise<Db> {
   const pg = await PGlite.create(options.dataDir ?? "./data");
+  const inTurn = turns();
   type Tx = Pick<PGlite, "query" | "exec">;
-  function on(conn: Tx): Queryable {
+  // Queries inside a transaction run directly: the transaction already holds PGlite's lock.
+  function on(conn: Tx, topLevel: boolean): Queryable {
+    const run = (name: QueryName, params: Params) => conn.query<Row>(queries[name], params as unknown[]);
     return {
       query: timed(
         options.observe,
-        async (name, params) => (await conn.query<Row>(queries[name], params as unknown[])).rows,
+        async (name, params) => (await (topLevel ? inTurn(() => run(name, params)) : run(name, params))).rows,
       ),
       exec: async (text) => {
         await conn.exec(text);
@@ -114,8 +130,8 @@ async function openPglite(options: DbOptions): Promise<Db> {
   }
   return {
     engine: "pglite",
-    ...on(pg),
-    transaction: (fn) => pg.transaction((tx) => fn(on(tx))),
+    ...on(pg, true),
+    transaction: (fn) => pg.transaction((tx) => fn(on(tx, false))),
     close: () => pg.close(),
   };
 }
