@@ -2,33 +2,42 @@
 import { Elysia } from "elysia";
 import type { Config } from "./config.ts";
 import type { Db } from "./db.ts";
+import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics.ts";
+import { isHttps } from "./security.ts";
 import { Session } from "./session.ts";
 
 export interface Deps {
   config: Config;
   db: Db;
+  /** The program's registry and logger; buildApps makes them when absent (tests). */
+  metrics?: Metrics;
+  logger?: Logger;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The caller's X-Request-Id when it is sane (a proxy's), else a new one. */
-export function requestIdOf(request: Request): string {
-  const given = request.headers.get("x-request-id");
-  return given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
-}
+const requestIds = new WeakMap<Request, string>();
 
-export function isHttps(request: Request): boolean {
-  return request.url.startsWith("https:") || request.headers.get("x-forwarded-proto") === "https";
+/** The caller's X-Request-Id when it is sane (a proxy's), else a new one; the same for every caller of one request. */
+export function requestIdOf(request: Request): string {
+  let id = requestIds.get(request);
+  if (id === undefined) {
+    const given = request.headers.get("x-request-id");
+    id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    requestIds.set(request, id);
+  }
+  return id;
 }
 
 /** The signed-cookie session of the web pages, written back after the handler when it changed. */
 export function sessionPlugin(config: Config) {
   return new Elysia()
-    .derive({ as: "scoped" }, ({ request }) => ({
+    .derive({ as: "scoped" }, ({ request, server }) => ({
       session: new Session(request.headers.get("cookie"), {
         key: config.secretKey,
         maxAge: config.sessionMaxAge,
-        secure: isHttps(request),
+        secure: isHttps(request, server, config.trustedProxies),
       }),
     }))
     .onAfterHandle({ as: "scoped" }, ({ session, set }) => {

@@ -18,7 +18,11 @@ import messagesPublic from "../sql/messages/public_timeline.sql" with { type: "t
 import messagesPublicBefore from "../sql/messages/public_timeline_before.sql" with { type: "text" };
 import messagesUser from "../sql/messages/user_timeline.sql" with { type: "text" };
 import messagesUserBefore from "../sql/messages/user_timeline_before.sql" with { type: "text" };
+import metricsLatest from "../sql/metrics/latest.sql" with { type: "text" };
+import metricsRecount from "../sql/metrics/recount.sql" with { type: "text" };
+import metricsRowCounts from "../sql/metrics/row_counts.sql" with { type: "text" };
 import init from "../sql/migrations/0001_init.sql" with { type: "text" };
+import rowCounts from "../sql/migrations/0002_row_counts.sql" with { type: "text" };
 import schemaApplied from "../sql/schema/applied.sql" with { type: "text" };
 import schemaRecord from "../sql/schema/record.sql" with { type: "text" };
 import usersById from "../sql/users/by_id.sql" with { type: "text" };
@@ -47,6 +51,10 @@ export const queries = {
   "messages/public_timeline_before": messagesPublicBefore,
   "messages/user_timeline": messagesUser,
   "messages/user_timeline_before": messagesUserBefore,
+  "metrics/latest": metricsLatest,
+  /** Several statements: run with exec() inside a transaction (recountRows). */
+  "metrics/recount": metricsRecount,
+  "metrics/row_counts": metricsRowCounts,
   "schema/applied": schemaApplied,
   "schema/record": schemaRecord,
   "users/by_id": usersById,
@@ -60,4 +68,5 @@ export type QueryName = keyof typeof queries;
 /** Numbered migrations, applied in this order. */
 export const migrations: readonly { readonly name: string; readonly sql: string }[] = [
   { name: "0001_init", sql: init },
+  { name: "0002_row_counts", sql: rowCounts },
 ];

@@ -3,8 +3,9 @@
 import postgres from "postgres";
 import { buildApps } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
-import { type Db, openDb } from "../src/db.ts";
+import { type Db, type DbOptions, openDb } from "../src/db.ts";
 import { migrate } from "../src/migrate.ts";
+import { SERVE_LIMITS } from "../src/security.ts";
 
 export interface TestDb {
   db: Db;
@@ -13,11 +14,11 @@ export interface TestDb {
   close(): Promise<void>;
 }
 
-/** A migrated database of this test file's own. */
-export async function testDb(): Promise<TestDb> {
+/** A migrated database of this test file's own; `observe` is openDb's metrics hook. */
+export async function testDb(options: Pick<DbOptions, "observe"> = {}): Promise<TestDb> {
   const server = process.env.TEST_DATABASE_URL;
   if (!server) {
-    const db = await openDb({ dataDir: "memory://" });
+    const db = await openDb({ dataDir: "memory://", ...options });
     await migrate(db);
     return { db, close: () => db.close() };
   }
@@ -26,7 +27,7 @@ export async function testDb(): Promise<TestDb> {
   await admin.unsafe(`CREATE DATABASE ${name}`);
   const url = new URL(server);
   url.pathname = `/${name}`;
-  const db = await openDb({ url: url.toString(), pool: 10 });
+  const db = await openDb({ url: url.toString(), pool: 10, ...options });
   await migrate(db);
   return {
     db,
@@ -50,8 +51,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
   const store = await testDb();
   const config = loadConfig({ LOG_LEVEL: "silent", ...env });
   const apps = buildApps({ config, db: store.db });
-  const web = apps.web.listen({ port: 0, hostname: "127.0.0.1" });
-  const api = apps.api.listen({ port: 0, hostname: "127.0.0.1" });
+  const web = apps.web.listen({ port: 0, hostname: "127.0.0.1", ...SERVE_LIMITS });
+  const api = apps.api.listen({ port: 0, hostname: "127.0.0.1", ...SERVE_LIMITS });
   return {
     ...store,
     web: `http://127.0.0.1:${web.server?.port}`,
