@@ -1,0 +1,51 @@
+// Messages: posting and the three timelines, paged backwards by a keyset cursor.
+import type { Queryable } from "../db.ts";
+
+export interface Message {
+  id: number;
+  text: string;
+  pub_date: Date;
+  username: string;
+  email: string;
+}
+
+export const MESSAGE_MAX = 1000;
+export const PAGE_SIZE = 30;
+
+export function messageError(text: string | undefined): string | undefined {
+  if (!text || !text.trim()) return "You have to enter a message";
+  if (text.length > MESSAGE_MAX) return `A message can have at most ${MESSAGE_MAX} characters`;
+  return undefined;
+}
+
+export async function postMessage(db: Queryable, authorId: number, text: string): Promise<number> {
+  const [row] = await db.query<{ id: number }>("messages/insert", [authorId, text]);
+  return row?.id as number;
+}
+
+/** Newest unflagged messages of everyone, older than the message `before` when given. */
+export function publicTimeline(db: Queryable, limit: number, before?: number): Promise<Message[]> {
+  return before === undefined
+    ? db.query<Message>("messages/public_timeline", [limit])
+    : db.query<Message>("messages/public_timeline_before", [limit, before]);
+}
+
+export function userTimeline(db: Queryable, authorId: number, limit: number, before?: number): Promise<Message[]> {
+  return before === undefined
+    ? db.query<Message>("messages/user_timeline", [limit, authorId])
+    : db.query<Message>("messages/user_timeline_before", [limit, authorId, before]);
+}
+
+/** The user's own messages and those of everyone they follow. */
+export function homeTimeline(db: Queryable, userId: number, limit: number, before?: number): Promise<Message[]> {
+  return before === undefined
+    ? db.query<Message>("messages/home_timeline", [limit, userId])
+    : db.query<Message>("messages/home_timeline_before", [limit, userId, before]);
+}
+
+/** Parses the `before` cursor of "older messages" links: a message id, or undefined. */
+export function parseCursor(raw: string | null | undefined): number | undefined {
+  if (!raw || !/^[1-9][0-9]{0,9}$/.test(raw)) return undefined;
+  const id = Number(raw);
+  return id <= 2_147_483_647 ? id : undefined;
+}
