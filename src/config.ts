@@ -24,6 +24,8 @@ export interface Config {
   readonly logLevel: string;
   readonly trustedProxies: readonly string[];
   readonly version: string;
+  /** Who runs an operator command (flag, unflag), for the log: MINITWIT_OPERATOR, else the login name. */
+  readonly operator: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -106,6 +108,7 @@ export function loadConfig(env: Env = process.env): Config {
       .map((s) => s.trim())
       .filter(Boolean),
     version: env.APP_VERSION || "dev",
+    operator: env.MINITWIT_OPERATOR || env.SUDO_USER || env.USER || env.LOGNAME || undefined,
   };
   return Object.freeze(config);
 }

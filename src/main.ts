@@ -1,22 +1,9 @@
-// Entry point of the program and of the compiled executable: `minitwit [command]`.
-import { loadConfig } from "./config.ts";
-import { openDb } from "./db.ts";
-import { migrate } from "./migrate.ts";
-import { serve } from "./serve.ts";
+// Entry point of the program and of the compiled executable: `minitwit [command]` (see src/cli.ts).
+import { runCli } from "./cli.ts";
 
-async function main(argv: string[]): Promise<void> {
-  const config = loadConfig();
-  const command = argv[0] ?? "serve";
-  if (command === "serve") return serve(config);
-  if (command === "migrate") {
-    const db = await openDb({ url: config.databaseUrl, dataDir: config.dataDir });
-    const done = await migrate(db);
-    console.error(done.length ? `applied ${done.join(", ")}` : "nothing to migrate");
-    await db.close();
-    return;
-  }
-  console.error(`unknown command "${command}"; commands: serve, migrate`);
-  process.exit(2);
+const code = await runCli(Bun.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr });
+if (code !== undefined) {
+  process.exitCode = code;
+  // Let stdout drain and the process end by itself; a handle left open must not keep it alive.
+  setTimeout(() => process.exit(code), 2000).unref();
 }
-
-await main(Bun.argv.slice(2));

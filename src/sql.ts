@@ -3,14 +3,19 @@ import followsDelete from "../sql/follows/delete.sql" with { type: "text" };
 import followsExists from "../sql/follows/exists.sql" with { type: "text" };
 import followsInsert from "../sql/follows/insert.sql" with { type: "text" };
 import health from "../sql/health.sql" with { type: "text" };
+import messagesCountFlagged from "../sql/messages/count_flagged.sql" with { type: "text" };
+import messagesFlag from "../sql/messages/flag.sql" with { type: "text" };
 import messagesHome from "../sql/messages/home_timeline.sql" with { type: "text" };
 import messagesHomeBefore from "../sql/messages/home_timeline_before.sql" with { type: "text" };
 import messagesInsert from "../sql/messages/insert.sql" with { type: "text" };
+import messagesList from "../sql/messages/list.sql" with { type: "text" };
 import messagesPublic from "../sql/messages/public_timeline.sql" with { type: "text" };
 import messagesPublicBefore from "../sql/messages/public_timeline_before.sql" with { type: "text" };
+import messagesUnflag from "../sql/messages/unflag.sql" with { type: "text" };
 import messagesUser from "../sql/messages/user_timeline.sql" with { type: "text" };
 import messagesUserBefore from "../sql/messages/user_timeline_before.sql" with { type: "text" };
 import init from "../sql/migrations/0001_init.sql" with { type: "text" };
+import flaggedIndex from "../sql/migrations/0004_flagged_index.sql" with { type: "text" };
 import schemaApplied from "../sql/schema/applied.sql" with { type: "text" };
 import schemaRecord from "../sql/schema/record.sql" with { type: "text" };
 import usersById from "../sql/users/by_id.sql" with { type: "text" };
@@ -24,11 +29,15 @@ export const queries = {
   "follows/delete": followsDelete,
   "follows/exists": followsExists,
   "follows/insert": followsInsert,
+  "messages/count_flagged": messagesCountFlagged,
+  "messages/flag": messagesFlag,
   "messages/home_timeline": messagesHome,
   "messages/home_timeline_before": messagesHomeBefore,
   "messages/insert": messagesInsert,
+  "messages/list": messagesList,
   "messages/public_timeline": messagesPublic,
   "messages/public_timeline_before": messagesPublicBefore,
+  "messages/unflag": messagesUnflag,
   "messages/user_timeline": messagesUser,
   "messages/user_timeline_before": messagesUserBefore,
   "schema/applied": schemaApplied,
@@ -44,4 +53,5 @@ export type QueryName = keyof typeof queries;
 /** Numbered migrations, applied in this order. */
 export const migrations: readonly { readonly name: string; readonly sql: string }[] = [
   { name: "0001_init", sql: init },
+  { name: "0004_flagged_index", sql: flaggedIndex },
 ];
