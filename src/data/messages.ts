@@ -13,7 +13,7 @@ export const MESSAGE_MAX = 1000;
 export const PAGE_SIZE = 30;
 
 export function messageError(text: string | undefined): string | undefined {
-  if (!text || !text.trim()) return "You have to enter a message";
+  if (!text?.trim()) return "You have to enter a message";
   if (text.length > MESSAGE_MAX) return `A message can have at most ${MESSAGE_MAX} characters`;
   return undefined;
 }

@@ -51,7 +51,7 @@ export function registrationError(r: Partial<Registration>, password2?: string):
     return "The username may not contain control characters, slashes or surrounding spaces";
   }
   if (RESERVED_NAMES.has(username.toLowerCase())) return "This username is reserved";
-  if (!email || !email.includes("@")) return "You have to enter a valid email address";
+  if (!email?.includes("@")) return "You have to enter a valid email address";
   if (email.length > LIMITS.email) return `The email address must be at most ${LIMITS.email} characters`;
   if (!r.password) return "You have to enter a password";
   if (r.password.length > LIMITS.password) return `The password must be at most ${LIMITS.password} characters`;
