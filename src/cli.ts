@@ -5,7 +5,7 @@ import { type ListedMessage, listMessages, setFlagged } from "./data/moderation.
 import { userByName } from "./data/users.ts";
 import { type Db, isUnavailable, openDb } from "./db.ts";
 import { migrate } from "./migrate.ts";
-import { moderationLogger } from "./moderation-log.ts";
+import { eventStream, moderationLogger } from "./moderation-log.ts";
 
 /** Exit codes, the same for every command (documented in docs/moderation.md). */
 export const EXIT = {
@@ -90,6 +90,11 @@ home timelines and the API at once, on every replica. All or nothing: if any id 
 nothing changes and the command exits 1 naming the unknown ids. Flagging a flagged message is a
 no-op. Writes one ECS log event (event.action "flag", the ids, user.name from MINITWIT_OPERATOR
 or the login name) on stdout for Filebeat, and a summary on stderr. Undo with "minitwit unflag".
+
+Environment:
+  MINITWIT_OPERATOR    your name, for the log (default: the login name)
+  MINITWIT_EVENT_LOG   a file that also gets the event; under "docker exec", /proc/1/fd/1 puts it
+                       in the container's log, where Filebeat reads it
 `,
   unflag: `Usage: minitwit unflag ID...
 
@@ -265,8 +270,8 @@ async function flagCommand({ io, ...run }: Run, args: string[], flagged: boolean
   if (!config.operator) {
     io.stderr.write("warning: set MINITWIT_OPERATOR to your name, so that the log says who moderated\n");
   }
+  const log = moderationLogger(config, eventStream(config, io.stdout));
   const result = await withDb(io, config, (db) => setFlagged(db, ids, flagged));
-  const log = moderationLogger(config, io.stdout);
   const fields = {
     event: {
       kind: "event",

@@ -1,8 +1,30 @@
 // The ECS log of moderation events (pino + @elastic/ecs-pino-format), one JSON line each on stdout for Filebeat.
+import { openSync, writeSync } from "node:fs";
 import { ecsFormat } from "@elastic/ecs-pino-format";
 import pino from "pino";
 import type { Stream } from "./cli.ts";
-import type { Config } from "./config.ts";
+import { type Config, ConfigError } from "./config.ts";
+
+/**
+ * Where the events go: the command's stdout, and also MINITWIT_EVENT_LOG when set. Under `docker exec`
+ * stdout is the operator's terminal, not the container's log; /proc/1/fd/1 is. Opened before anything
+ * changes, so a path that cannot be written stops the command first.
+ */
+export function eventStream(config: Config, stdout: Stream): Stream {
+  if (!config.eventLog) return stdout;
+  let fd: number;
+  try {
+    fd = openSync(config.eventLog, "a");
+  } catch (error) {
+    throw new ConfigError(`MINITWIT_EVENT_LOG: cannot write ${config.eventLog}: ${(error as Error).message}`);
+  }
+  return {
+    write(text: string) {
+      stdout.write(text);
+      writeSync(fd, text);
+    },
+  };
+}
 
 /** A logger for flag and unflag events; always at least `info`, since they are the audit trail. */
 export function moderationLogger(config: Config, stream: Stream): pino.Logger {

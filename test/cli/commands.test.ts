@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { EXIT, formatTable, parseIds, printable, runCli } from "../../src/cli.ts";
 import { postMessage } from "../../src/data/messages.ts";
 import { countFlagged, listMessages } from "../../src/data/moderation.ts";
@@ -184,6 +187,27 @@ describe("[cli] flag and unflag", () => {
       db: store.db,
     });
     expect(anonymous).toBe(EXIT.ok);
+  });
+});
+
+describe("[cli] MINITWIT_EVENT_LOG", () => {
+  test("[cli] the event also goes to MINITWIT_EVENT_LOG, and an unwritable one stops the command first", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "minitwit-events-"));
+    try {
+      const file = join(dir, "events.log");
+      const r = await cli(["flag", String(ids.letters)], { MINITWIT_EVENT_LOG: file });
+      expect(r.code).toBe(EXIT.ok);
+      expect(readFileSync(file, "utf8")).toBe(r.stdout);
+      expect(JSON.parse(r.stdout).minitwit.moderation.ids).toEqual([ids.letters]);
+
+      const refused = await cli(["unflag", String(ids.letters)], { MINITWIT_EVENT_LOG: join(dir, "no/such/dir/x") });
+      expect(refused.code).toBe(EXIT.usage);
+      expect(refused.stderr).toContain("MINITWIT_EVENT_LOG: cannot write");
+      expect((await listed(["--flagged"])).map((m) => m.id)).toEqual([ids.letters]);
+      expect((await cli(["unflag", String(ids.letters)])).code).toBe(EXIT.ok);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
