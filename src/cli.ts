@@ -316,9 +316,9 @@ async function messagesCommand({ io, ...run }: Run, args: string[]): Promise<num
   const contains = values.contains as string | undefined;
   if (contains === "") throw new UsageError("--contains needs some text");
   const rows = await withDb(io, run.config(), async (db) => {
-    if (user !== undefined && !(await userByName(db, user)))
-      throw new NotFound(`no user named ${JSON.stringify(user)}`);
-    return listMessages(db, { user, contains, flagged: values.flagged === true, limit });
+    const author = user === undefined ? undefined : await userByName(db, user);
+    if (user !== undefined && !author) throw new NotFound(`no user named ${JSON.stringify(user)}`);
+    return listMessages(db, { authorId: author?.id, contains, flagged: values.flagged === true, limit });
   });
   if (values.json) {
     io.stdout.write(toJson(rows));

@@ -1,11 +1,30 @@
 -- The operators' listing, newest first, flagged or not. Each filter is a parameter, NULL when unused:
--- $1 author's exact username, $2 text fragment (case-insensitive, matched literally: strpos, not LIKE,
--- so % and _ are plain characters), $3 true for flagged messages only, $4 at most this many rows.
-SELECT m.id, u.username AS author, m.pub_date, m.flagged, m.text
-FROM messages m
-JOIN users u ON u.id = m.author_id
-WHERE ($1::text IS NULL OR u.username = $1::text)
-  AND ($2::text IS NULL OR strpos(lower(m.text), lower($2::text)) > 0)
-  AND ($3::boolean IS NOT TRUE OR m.flagged)
-ORDER BY m.pub_date DESC, m.id DESC
+-- $1 the author's id, $2 a text fragment (case-insensitive and literal: strpos, not LIKE, so % and _
+-- are plain characters), $3 true for flagged messages only, $4 at most this many rows.
+-- In two halves, so that each walks a partial index newest first and stops after $4 rows: not flagged
+-- (messages_public_idx, or messages_author_idx for one author) and flagged (messages_flagged_idx).
+SELECT l.id, u.username AS author, l.pub_date, l.flagged, l.text
+FROM (
+  (
+    SELECT m.id, m.author_id, m.pub_date, m.flagged, m.text
+    FROM messages m
+    WHERE NOT m.flagged AND $3::boolean IS NOT TRUE
+      AND ($1::integer IS NULL OR m.author_id = $1::integer)
+      AND ($2::text IS NULL OR strpos(lower(m.text), lower($2::text)) > 0)
+    ORDER BY m.pub_date DESC, m.id DESC
+    LIMIT $4
+  )
+  UNION ALL
+  (
+    SELECT m.id, m.author_id, m.pub_date, m.flagged, m.text
+    FROM messages m
+    WHERE m.flagged
+      AND ($1::integer IS NULL OR m.author_id = $1::integer)
+      AND ($2::text IS NULL OR strpos(lower(m.text), lower($2::text)) > 0)
+    ORDER BY m.pub_date DESC, m.id DESC
+    LIMIT $4
+  )
+) l
+JOIN users u ON u.id = l.author_id
+ORDER BY l.pub_date DESC, l.id DESC
 LIMIT $4

@@ -53,8 +53,8 @@ export interface ListedMessage {
 }
 
 export interface MessageFilter {
-  /** The author's exact username. */
-  user?: string;
+  /** The author's id. */
+  authorId?: number;
   /** A fragment of the text, case-insensitive; `%` and `_` are plain characters. */
   contains?: string;
   /** Only flagged messages. */
@@ -65,7 +65,7 @@ export interface MessageFilter {
 /** Messages newest first, flagged or not, narrowed by the filter. */
 export function listMessages(db: Queryable, filter: MessageFilter): Promise<ListedMessage[]> {
   return db.query<ListedMessage>("messages/list", [
-    filter.user ?? null,
+    filter.authorId ?? null,
     filter.contains ?? null,
     filter.flagged ?? false,
     filter.limit,

@@ -132,6 +132,14 @@ describe("[cli] flag and unflag", () => {
     expect(event.minitwit.moderation).toEqual({ ids: [ids.plain], changed: [ids.plain], unchanged: [], unknown: [] });
     expect(event.message).toBe(`flagged message ${ids.plain}`);
     expect((await listed(["--flagged"])).map((r) => [r.id, r.flagged])).toEqual([[ids.plain, true]]);
+    expect((await listed([])).map((r) => [r.id, r.flagged])).toEqual([
+      [ids.escape, false],
+      [ids.letters, false],
+      [ids.underscore, false],
+      [ids.percent, false],
+      [ids.plain, true],
+    ]);
+    expect((await listed(["--user", "alice", "--contains", "hello"])).map((r) => r.id)).toEqual([ids.plain]);
     expect(await countFlagged(store.db)).toBe(1);
 
     const again = await cli(["flag", String(ids.plain), String(ids.percent)]);
@@ -204,6 +212,11 @@ describe("[cli] MINITWIT_EVENT_LOG", () => {
       expect(refused.code).toBe(EXIT.usage);
       expect(refused.stderr).toContain("MINITWIT_EVENT_LOG: cannot write");
       expect((await listed(["--flagged"])).map((m) => m.id)).toEqual([ids.letters]);
+      expect((await listed(["--limit", "3"])).map((m) => [m.id, m.flagged])).toEqual([
+        [ids.escape, false],
+        [ids.letters, true],
+        [ids.underscore, false],
+      ]);
       expect((await cli(["unflag", String(ids.letters)])).code).toBe(EXIT.ok);
     } finally {
       rmSync(dir, { recursive: true, force: true });
