@@ -3,6 +3,7 @@ import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
 import { ErrorPage } from "../views/forms.tsx";
 import stylesheet from "../views/static/style.css" with { type: "text" };
+import { allowedMethods, apiDocs, simulatorRoutes, validationMessage } from "./api/simulator.ts";
 import { type Deps, requestIdOf } from "./context.ts";
 import { isUnavailable } from "./db.ts";
 import { HttpError } from "./errors.ts";
@@ -72,13 +73,29 @@ export function buildWeb(deps: Deps) {
     .use(followRoutes(deps));
 }
 
-/** The simulator API (filled by its own module): JSON 404 for every route until then. */
+/** The simulator API and its documentation; JSON errors `{"status", "error_msg"}`, 404 and 405 included. */
 export function buildApi(deps: Deps) {
-  return new Elysia({ name: "api" }).use(healthRoutes(deps)).onError(({ code, error, set }) => {
-    const { status, message } = describeError(code, error);
-    set.status = status;
-    return { status, error_msg: message };
-  });
+  // normalize: false, so that unknown body fields are refused rather than silently dropped.
+  const app = new Elysia({ name: "api", normalize: false })
+    .onError({ as: "global" }, ({ code, error, set, request }) => {
+      let { status, message } = describeError(code, error);
+      if (code === "VALIDATION") message = validationMessage(error);
+      if (code === "PARSE") message = "The body is not valid JSON";
+      if (status === 404 && code === "NOT_FOUND") {
+        const allow = allowedMethods(app.routes, new URL(request.url).pathname);
+        if (allow.length) {
+          status = 405;
+          message = "Method Not Allowed";
+          set.headers.allow = allow.join(", ");
+        }
+      }
+      set.status = status;
+      return { status, error_msg: message };
+    })
+    .use(healthRoutes(deps))
+    .use(apiDocs(deps.config))
+    .use(simulatorRoutes(deps));
+  return app;
 }
 
 export function buildApps(deps: Deps) {

@@ -2,7 +2,12 @@
 import followsDelete from "../sql/follows/delete.sql" with { type: "text" };
 import followsExists from "../sql/follows/exists.sql" with { type: "text" };
 import followsInsert from "../sql/follows/insert.sql" with { type: "text" };
+import followsWhom from "../sql/follows/whom.sql" with { type: "text" };
 import health from "../sql/health.sql" with { type: "text" };
+import latestGet from "../sql/latest/get.sql" with { type: "text" };
+import latestSet from "../sql/latest/set.sql" with { type: "text" };
+import messagesApiPublic from "../sql/messages/api_public.sql" with { type: "text" };
+import messagesApiUser from "../sql/messages/api_user.sql" with { type: "text" };
 import messagesCountFlagged from "../sql/messages/count_flagged.sql" with { type: "text" };
 import messagesFlag from "../sql/messages/flag.sql" with { type: "text" };
 import messagesHome from "../sql/messages/home_timeline.sql" with { type: "text" };
@@ -29,6 +34,11 @@ export const queries = {
   "follows/delete": followsDelete,
   "follows/exists": followsExists,
   "follows/insert": followsInsert,
+  "follows/whom": followsWhom,
+  "latest/get": latestGet,
+  "latest/set": latestSet,
+  "messages/api_public": messagesApiPublic,
+  "messages/api_user": messagesApiUser,
   "messages/count_flagged": messagesCountFlagged,
   "messages/flag": messagesFlag,
   "messages/home_timeline": messagesHome,

@@ -49,3 +49,17 @@ export function parseCursor(raw: string | null | undefined): number | undefined 
   const id = Number(raw);
   return id <= 2_147_483_647 ? id : undefined;
 }
+
+/** A message as the simulator API shows it; pub_date is ISO 8601 UTC (`2026-01-31T12:34:56Z`). */
+export interface ApiMessage {
+  content: string;
+  pub_date: string;
+  user: string;
+}
+
+/** Newest unflagged messages of everyone, or of one author, in the simulator API's shape. */
+export function apiMessages(db: Queryable, limit: number, authorId?: number): Promise<ApiMessage[]> {
+  return authorId === undefined
+    ? db.query<ApiMessage>("messages/api_public", [limit])
+    : db.query<ApiMessage>("messages/api_user", [limit, authorId]);
+}

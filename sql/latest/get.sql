@@ -1,0 +1,1 @@
+SELECT value FROM latest WHERE id

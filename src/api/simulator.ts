@@ -1,0 +1,275 @@
+// The course simulator's JSON API: thin handlers over the data functions; the `t` schemas both
+// validate the requests and document them in /openapi.json.
+import { timingSafeEqual } from "node:crypto";
+import { openapi } from "@elysiajs/openapi";
+import { Elysia, t, type ValidationError } from "elysia";
+import type { Config } from "../config.ts";
+import type { Deps } from "../context.ts";
+import { follow, followedNames, unfollow } from "../data/follows.ts";
+import { getLatest, setLatest } from "../data/latest.ts";
+import { apiMessages, MESSAGE_MAX, messageError, postMessage } from "../data/messages.ts";
+import { createUser, LIMITS, registrationError, USERNAME_TAKEN, userByName } from "../data/users.ts";
+import { HttpError, notFound } from "../errors.ts";
+
+/** `no` when the request gives none, and the most a request gets whatever it asks. */
+export const NO_DEFAULT = 100;
+export const NO_CAP = 10_000;
+
+export const UNAUTHORIZED = "You are not authorized to use this resource!";
+
+/** A body that could not be read as JSON: refused only after `latest` is recorded. */
+class UnreadableBody {
+  constructor(readonly reason: string) {}
+}
+
+async function readJson({ request }: { request: Request }): Promise<unknown> {
+  const text = await request.text();
+  if (!text.trim()) return new UnreadableBody("The body is empty: send a JSON object");
+  try {
+    return JSON.parse(text);
+  } catch {
+    return new UnreadableBody("The body is not valid JSON");
+  }
+}
+
+function sha256(text: string): Buffer {
+  return Buffer.from(new Bun.CryptoHasher("sha256").update(text).digest());
+}
+
+/** Compares the Authorization header with the simulator's in constant time (digests of equal length). */
+export function credentialCheck(config: Pick<Config, "simUsername" | "simPassword">) {
+  const token = Buffer.from(`${config.simUsername}:${config.simPassword}`).toString("base64");
+  const expected = sha256(`Basic ${token}`);
+  return (header: string | null): boolean =>
+    header !== null && timingSafeEqual(sha256(header.replace(/^basic /i, "Basic ")), expected);
+}
+
+/** `?latest=N`: undefined when absent, the integer, or null when it is not one. */
+export function parseLatest(raw: unknown): number | undefined | null {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== "string" || !/^-?[0-9]{1,16}$/.test(raw)) return null;
+  const value = Number(raw);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+/** The clear sentence for a request that fails its schema. */
+export function validationMessage(error: Readonly<ValidationError>): string {
+  if (typeof error.customError === "string") return error.customError;
+  const issue = error.valueError;
+  const field = (issue?.path ?? "").replace(/^\//, "").replaceAll("/", ".").slice(0, 64);
+  if (error.type === "params") return "The path is not validly percent-encoded";
+  const where = error.type === "query" ? "query parameter" : "field";
+  if (!issue || !field) return error.type === "body" ? "The body must be a JSON object" : `Invalid ${where}`;
+  if (issue.message === "Unexpected property") return `Unknown field "${field}"`;
+  if (issue.value === undefined) return `Missing ${where} "${field}"`;
+  return `Invalid ${where} "${field}": ${issue.message.toLowerCase()}`;
+}
+
+const ErrorBody = t.Object(
+  { status: t.Number({ examples: [400] }), error_msg: t.String({ examples: ["The username is already taken"] }) },
+  { description: "What went wrong" },
+);
+const Forbidden = t.Object(
+  { status: t.Literal(403), error_msg: t.Literal(UNAUTHORIZED) },
+  { description: "Missing or wrong simulator credential" },
+);
+const NoContent = t.Void({ description: "Done and committed: a later request on any replica sees it" });
+const Username = t.Object({ username: t.String({ description: "URL-encoded, matched exactly", examples: ["a"] }) });
+const Listing = t.Object(
+  {
+    latest: t.Optional(t.Integer({ description: "The simulator's action id, recorded before the request runs" })),
+    no: t.Optional(
+      t.Integer({
+        minimum: 0,
+        description: `How many to return: default ${NO_DEFAULT}, at most ${NO_CAP}`,
+        error: "no must be a non-negative integer",
+      }),
+    ),
+  },
+  { additionalProperties: true },
+);
+const Latest = t.Object(
+  { latest: t.Optional(t.Integer({ description: "The simulator's action id, recorded before the request runs" })) },
+  { additionalProperties: true },
+);
+const Message = t.Object({
+  content: t.String(),
+  pub_date: t.String({ format: "date-time", description: "ISO 8601, UTC", examples: ["2026-01-31T12:34:56Z"] }),
+  user: t.String(),
+});
+const secured = [{ simulator: [] as string[] }];
+
+export function simulatorRoutes({ config, db }: Deps) {
+  const authorized = credentialCheck(config);
+
+  async function user(username: string) {
+    const found = await userByName(db, username);
+    if (!found) throw notFound("Unknown user");
+    return found;
+  }
+
+  return (
+    new Elysia({ name: "simulator" })
+      .get("/latest", async () => ({ latest: await getLatest(db) }), {
+        response: { 200: t.Object({ latest: t.Number({ description: "-1 before any value was recorded" }) }) },
+        detail: { summary: "The last `latest` value recorded", tags: ["simulator"] },
+      })
+      // Every route below needs the credential and records `latest` before its body is validated.
+      .onParse(readJson)
+      .onTransform(async ({ request, query, body }) => {
+        if (!authorized(request.headers.get("authorization"))) throw new HttpError(403, UNAUTHORIZED);
+        const latest = parseLatest(query.latest);
+        if (latest === null) throw new HttpError(400, "latest must be an integer");
+        if (latest !== undefined) await setLatest(db, latest);
+        if (body instanceof UnreadableBody) throw new HttpError(400, body.reason);
+      })
+      .post(
+        "/register",
+        async ({ body, set }) => {
+          const registration = { username: body.username, email: body.email, password: body.pwd };
+          const problem = registrationError(registration);
+          if (problem) throw new HttpError(400, problem);
+          if ((await createUser(db, registration)) === undefined) throw new HttpError(400, USERNAME_TAKEN);
+          set.status = 204;
+        },
+        {
+          query: Latest,
+          body: t.Object(
+            {
+              username: t.String({
+                description: `At most ${LIMITS.username} characters`,
+                error: "You have to enter a username",
+              }),
+              email: t.String({ description: "Must contain @", error: "You have to enter a valid email address" }),
+              pwd: t.String({ error: "You have to enter a password" }),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 204: NoContent, 400: ErrorBody, 403: Forbidden },
+          detail: { summary: "Register a user", tags: ["simulator"], security: secured },
+        },
+      )
+      .get("/msgs", ({ query }) => apiMessages(db, Math.min(query.no ?? NO_DEFAULT, NO_CAP)), {
+        query: Listing,
+        response: { 200: t.Array(Message), 400: ErrorBody, 403: Forbidden },
+        detail: { summary: "The newest messages of everyone", tags: ["simulator"], security: secured },
+      })
+      .get(
+        "/msgs/:username",
+        async ({ params, query }) => {
+          const author = await user(params.username);
+          return apiMessages(db, Math.min(query.no ?? NO_DEFAULT, NO_CAP), author.id);
+        },
+        {
+          params: Username,
+          query: Listing,
+          response: { 200: t.Array(Message), 400: ErrorBody, 403: Forbidden, 404: ErrorBody },
+          detail: { summary: "The newest messages of one user", tags: ["simulator"], security: secured },
+        },
+      )
+      .post(
+        "/msgs/:username",
+        async ({ params, body, set }) => {
+          const author = await user(params.username);
+          const problem = messageError(body.content);
+          if (problem) throw new HttpError(400, problem);
+          await postMessage(db, author.id, body.content);
+          set.status = 204;
+        },
+        {
+          params: Username,
+          query: Latest,
+          body: t.Object(
+            {
+              content: t.String({
+                description: `Not empty, at most ${MESSAGE_MAX} characters`,
+                error: "You have to enter a message",
+              }),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 204: NoContent, 400: ErrorBody, 403: Forbidden, 404: ErrorBody },
+          detail: { summary: "Post a message as a user", tags: ["simulator"], security: secured },
+        },
+      )
+      .get(
+        "/fllws/:username",
+        async ({ params, query }) => {
+          const who = await user(params.username);
+          return { follows: await followedNames(db, who.id, Math.min(query.no ?? NO_DEFAULT, NO_CAP)) };
+        },
+        {
+          params: Username,
+          query: Listing,
+          response: { 200: t.Object({ follows: t.Array(t.String()) }), 400: ErrorBody, 403: Forbidden, 404: ErrorBody },
+          detail: { summary: "Whom a user follows", tags: ["simulator"], security: secured },
+        },
+      )
+      .post(
+        "/fllws/:username",
+        async ({ params, body, set }) => {
+          if ((body.follow === undefined) === (body.unfollow === undefined)) {
+            throw new HttpError(400, 'Send exactly one of "follow" and "unfollow"');
+          }
+          const who = await user(params.username);
+          if (body.follow !== undefined) await follow(db, who.id, (await user(body.follow)).id);
+          if (body.unfollow !== undefined) await unfollow(db, who.id, (await user(body.unfollow)).id);
+          set.status = 204;
+        },
+        {
+          params: Username,
+          query: Latest,
+          body: t.Object(
+            {
+              follow: t.Optional(t.String({ description: "Start following this user (idempotent)" })),
+              unfollow: t.Optional(t.String({ description: "Stop following this user (idempotent)" })),
+            },
+            { additionalProperties: false, description: "Exactly one of the two keys" },
+          ),
+          response: { 204: NoContent, 400: ErrorBody, 403: Forbidden, 404: ErrorBody },
+          detail: { summary: "Follow or unfollow a user", tags: ["simulator"], security: secured },
+        },
+      )
+  );
+}
+
+/** GET /openapi.json generated from the schemas above, and the reference page at GET /docs. */
+export function apiDocs(config: Config) {
+  return openapi({
+    path: "/docs",
+    specPath: "/openapi.json",
+    exclude: { paths: ["/health", "/docs", "/openapi.json"] },
+    // The page loads Scalar from jsDelivr: pinned to a version whose file was checked to exist.
+    scalar: {
+      version: "1.76.0",
+      cdn: "https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.76.0/dist/browser/standalone.js",
+    },
+    documentation: {
+      info: {
+        title: "MiniTwit simulator API",
+        version: config.version,
+        description:
+          "The JSON API that the course's simulator drives. Every endpoint but GET /latest needs the " +
+          'simulator\'s Basic credential. Errors are JSON: {"status", "error_msg"}. ' +
+          `\`no\` defaults to ${NO_DEFAULT} and is capped at ${NO_CAP}; messages hold at most ${MESSAGE_MAX} characters.`,
+      },
+      tags: [{ name: "simulator", description: "The endpoints of the course's simulator" }],
+      components: { securitySchemes: { simulator: { type: "http", scheme: "basic" } } },
+    },
+  });
+}
+
+/** The methods a path answers to (for 405 and its Allow header); empty when no route matches. */
+export function allowedMethods(routes: readonly { method: string; path: string }[], pathname: string): string[] {
+  const methods = new Set<string>();
+  for (const route of routes) {
+    const pattern = route.path
+      .split("/")
+      .map((part) =>
+        part.startsWith(":") ? "[^/]+" : part === "*" ? ".*" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+      )
+      .join("/");
+    if (new RegExp(`^${pattern}/?$`).test(pathname)) methods.add(route.method);
+  }
+  return [...methods];
+}
