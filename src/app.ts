@@ -7,6 +7,9 @@ import { allowedMethods, apiDocs, simulatorRoutes, validationMessage } from "./a
 import { type Deps, requestIdOf } from "./context.ts";
 import { isUnavailable } from "./db.ts";
 import { HttpError } from "./errors.ts";
+import { createLogger } from "./log.ts";
+import { createMetrics } from "./metrics.ts";
+import { observe } from "./observe.ts";
 import { authRoutes } from "./web/auth.ts";
 import { followRoutes } from "./web/follow.ts";
 import { timelineRoutes } from "./web/timeline.ts";
@@ -51,8 +54,18 @@ export function healthRoutes({ db }: Deps) {
   });
 }
 
+/** The program's metrics and logger, made here when the caller gave none (tests building one app). */
+function observed(deps: Deps) {
+  return {
+    metrics: deps.metrics ?? createMetrics({ version: deps.config.version, defaults: false }),
+    logger: deps.logger ?? createLogger(deps.config),
+    config: deps.config,
+  };
+}
+
 export function buildWeb(deps: Deps) {
   return new Elysia({ name: "web" })
+    .use(observe("web", observed(deps)))
     .use(html())
     .derive({ as: "global" }, ({ request }) => ({ requestId: requestIdOf(request) }))
     .onError({ as: "global" }, ({ code, error, set, requestId }) => {
@@ -77,6 +90,7 @@ export function buildWeb(deps: Deps) {
 export function buildApi(deps: Deps) {
   // normalize: false, so that unknown body fields are refused rather than silently dropped.
   const app = new Elysia({ name: "api", normalize: false })
+    .use(observe("api", observed(deps)))
     .onError({ as: "global" }, ({ code, error, set, request }) => {
       let { status, message } = describeError(code, error);
       if (code === "VALIDATION") message = validationMessage(error);
@@ -99,5 +113,6 @@ export function buildApi(deps: Deps) {
 }
 
 export function buildApps(deps: Deps) {
-  return { web: buildWeb(deps), api: buildApi(deps) };
+  const shared = { ...deps, ...observed(deps) };
+  return { web: buildWeb(shared), api: buildApi(shared) };
 }

@@ -2,19 +2,31 @@
 import { Elysia } from "elysia";
 import type { Config } from "./config.ts";
 import type { Db } from "./db.ts";
+import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics.ts";
 import { Session } from "./session.ts";
 
 export interface Deps {
   config: Config;
   db: Db;
+  /** The program's registry and logger; buildApps makes them when absent (tests). */
+  metrics?: Metrics;
+  logger?: Logger;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The caller's X-Request-Id when it is sane (a proxy's), else a new one. */
+const requestIds = new WeakMap<Request, string>();
+
+/** The caller's X-Request-Id when it is sane (a proxy's), else a new one; the same for every caller of one request. */
 export function requestIdOf(request: Request): string {
-  const given = request.headers.get("x-request-id");
-  return given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+  let id = requestIds.get(request);
+  if (id === undefined) {
+    const given = request.headers.get("x-request-id");
+    id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    requestIds.set(request, id);
+  }
+  return id;
 }
 
 export function isHttps(request: Request): boolean {

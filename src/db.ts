@@ -19,6 +19,8 @@ export interface Db extends Queryable {
   readonly engine: "postgres" | "pglite";
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Connections of the pool and how many are busy now (metrics). */
+  pool(): { size: number; inUse: number };
 }
 
 export interface DbOptions {
@@ -76,9 +78,27 @@ function timed(observe: DbOptions["observe"], run: (name: QueryName, params: Par
   };
 }
 
+/** Counts work in flight: a query outside a transaction or a whole transaction holds one connection. */
+function busyCounter() {
+  let busy = 0;
+  return {
+    get: () => busy,
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      busy++;
+      try {
+        return await work();
+      } finally {
+        busy--;
+      }
+    },
+  };
+}
+
 function openPostgres(options: DbOptions & { url: string }): Db {
+  const size = options.pool ?? 10;
+  const busy = busyCounter();
   const sql = postgres(options.url, {
-    max: options.pool ?? 10,
+    max: size,
     connect_timeout: 5,
     idle_timeout: 60,
     onnotice: () => {},
@@ -86,19 +106,25 @@ function openPostgres(options: DbOptions & { url: string }): Db {
   });
   function on(conn: postgres.Sql | postgres.TransactionSql): Queryable {
     return {
-      query: timed(options.observe, (name, params) =>
-        conn.unsafe(queries[name], params as postgres.ParameterOrJSON<never>[], { prepare: true }),
-      ),
+      // A plain array, not postgres.js's Result (an Array subclass): Elysia serialises a returned
+      // Result without the headers set for the response (X-Request-Id, security headers).
+      query: timed(options.observe, async (name, params) => [
+        ...(await conn.unsafe(queries[name], params as postgres.ParameterOrJSON<never>[], { prepare: true })),
+      ]),
       exec: async (text) => {
         await conn.unsafe(text);
       },
     };
   }
+  const top = on(sql);
   return {
     engine: "postgres",
-    ...on(sql),
-    transaction: (fn) => sql.begin((tx) => fn(on(tx))) as Promise<never>,
+    query: (name, params) => busy.run(() => top.query(name, params)),
+    exec: (text) => busy.run(() => top.exec(text)),
+    transaction: (fn) => busy.run(() => sql.begin((tx) => fn(on(tx))) as Promise<never>),
     close: () => sql.end({ timeout: 5 }),
+    // Queries beyond the pool wait (or pipeline) on a busy connection: in use never exceeds the size.
+    pool: () => ({ size, inUse: Math.min(busy.get(), size) }),
   };
 }
 
@@ -157,6 +183,7 @@ async function openPglite(options: DbOptions): Promise<Db> {
     unlock();
     throw error;
   }
+  const busy = busyCounter();
   type Tx = Pick<PGlite, "query" | "exec">;
   function on(conn: Tx): Queryable {
     return {
@@ -169,10 +196,12 @@ async function openPglite(options: DbOptions): Promise<Db> {
       },
     };
   }
+  const top = on(pg);
   return {
     engine: "pglite",
-    ...on(pg),
-    transaction: (fn) => pg.transaction((tx) => fn(on(tx))),
+    query: (name, params) => busy.run(() => top.query(name, params)),
+    exec: (text) => busy.run(() => top.exec(text)),
+    transaction: (fn) => busy.run(() => pg.transaction((tx) => fn(on(tx)))),
     close: async () => {
       try {
         await pg.close();
@@ -180,6 +209,7 @@ async function openPglite(options: DbOptions): Promise<Db> {
         unlock();
       }
     },
+    pool: () => ({ size: 1, inUse: Math.min(busy.get(), 1) }),
   };
 }
 

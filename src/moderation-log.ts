@@ -1,9 +1,9 @@
-// The ECS log of moderation events (pino + @elastic/ecs-pino-format), one JSON line each on stdout for Filebeat.
+// The ECS log of moderation events: src/log.ts's logger, one JSON line each on stdout for Filebeat.
 import { openSync, writeSync } from "node:fs";
-import { ecsFormat } from "@elastic/ecs-pino-format";
-import pino from "pino";
+import type pino from "pino";
 import type { Stream } from "./cli.ts";
 import { type Config, ConfigError } from "./config.ts";
+import { createLogger } from "./log.ts";
 
 /**
  * Where the events go: the command's stdout, and also MINITWIT_EVENT_LOG when set. Under `docker exec`
@@ -28,17 +28,8 @@ export function eventStream(config: Config, stdout: Stream): Stream {
 
 /** A logger for flag and unflag events; always at least `info`, since they are the audit trail. */
 export function moderationLogger(config: Config, stream: Stream): pino.Logger {
-  const level = config.logLevel === "trace" || config.logLevel === "debug" ? config.logLevel : "info";
-  return pino(
-    {
-      level,
-      ...ecsFormat({
-        apmIntegration: false,
-        serviceName: "minitwit",
-        serviceVersion: config.version,
-        serviceEnvironment: config.env,
-      }),
-    },
-    stream as pino.DestinationStream,
-  );
+  const logLevel = config.logLevel === "trace" || config.logLevel === "debug" ? config.logLevel : "info";
+  return createLogger({ ...config, logLevel }, stream as pino.DestinationStream).child({
+    "service.name": "minitwit-cli",
+  });
 }

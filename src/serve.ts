@@ -2,13 +2,26 @@
 import { buildApps } from "./app.ts";
 import type { Config } from "./config.ts";
 import { openDb } from "./db.ts";
+import { createLogger } from "./log.ts";
+import { createMetrics, metricsRoutes } from "./metrics.ts";
 import { migrate } from "./migrate.ts";
 
 export async function serve(config: Config): Promise<void> {
-  const db = await openDb({ url: config.databaseUrl, dataDir: config.dataDir, pool: config.databasePool });
+  const metrics = createMetrics({ version: config.version });
+  const logger = createLogger(config);
+  const db = await openDb({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    pool: config.databasePool,
+    observe: metrics.observeQuery,
+  });
   if (config.migrate) await migrate(db);
-  const apps = buildApps({ config, db });
+  metrics.watch(db);
+  const apps = buildApps({ config, db, metrics, logger });
   const servers: (Bun.Server<unknown> | null)[] = [];
+  // Prometheus scrapes this port on every replica; the proxy publishes only the web and API ports.
+  servers.push(metricsRoutes(metrics).listen({ port: config.metricsPort, hostname: config.host }).server);
+  console.error(`metrics on http://localhost:${config.metricsPort}/metrics`);
   if (config.role !== "api") {
     servers.push(apps.web.listen({ port: config.port, hostname: config.host }).server);
     console.error(`MiniTwit web pages on http://localhost:${config.port}`);

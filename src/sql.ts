@@ -19,7 +19,11 @@ import messagesPublicBefore from "../sql/messages/public_timeline_before.sql" wi
 import messagesUnflag from "../sql/messages/unflag.sql" with { type: "text" };
 import messagesUser from "../sql/messages/user_timeline.sql" with { type: "text" };
 import messagesUserBefore from "../sql/messages/user_timeline_before.sql" with { type: "text" };
+import metricsLatest from "../sql/metrics/latest.sql" with { type: "text" };
+import metricsRecount from "../sql/metrics/recount.sql" with { type: "text" };
+import metricsRowCounts from "../sql/metrics/row_counts.sql" with { type: "text" };
 import init from "../sql/migrations/0001_init.sql" with { type: "text" };
+import rowCounts from "../sql/migrations/0002_row_counts.sql" with { type: "text" };
 import flaggedIndex from "../sql/migrations/0004_flagged_index.sql" with { type: "text" };
 import schemaApplied from "../sql/schema/applied.sql" with { type: "text" };
 import schemaRecord from "../sql/schema/record.sql" with { type: "text" };
@@ -50,6 +54,10 @@ export const queries = {
   "messages/unflag": messagesUnflag,
   "messages/user_timeline": messagesUser,
   "messages/user_timeline_before": messagesUserBefore,
+  "metrics/latest": metricsLatest,
+  /** Several statements: run with exec() inside a transaction (recountRows). */
+  "metrics/recount": metricsRecount,
+  "metrics/row_counts": metricsRowCounts,
   "schema/applied": schemaApplied,
   "schema/record": schemaRecord,
   "users/by_id": usersById,
@@ -63,5 +71,6 @@ export type QueryName = keyof typeof queries;
 /** Numbered migrations, applied in this order. */
 export const migrations: readonly { readonly name: string; readonly sql: string }[] = [
   { name: "0001_init", sql: init },
+  { name: "0002_row_counts", sql: rowCounts },
   { name: "0004_flagged_index", sql: flaggedIndex },
 ];

@@ -3,7 +3,7 @@
 import postgres from "postgres";
 import { buildApps } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
-import { type Db, openDb } from "../src/db.ts";
+import { type Db, type DbOptions, openDb } from "../src/db.ts";
 import { migrate } from "../src/migrate.ts";
 
 export interface TestDb {
@@ -13,11 +13,11 @@ export interface TestDb {
   close(): Promise<void>;
 }
 
-/** A migrated database of this test file's own. */
-export async function testDb(): Promise<TestDb> {
+/** A migrated database of this test file's own; `observe` is openDb's metrics hook. */
+export async function testDb(options: Pick<DbOptions, "observe"> = {}): Promise<TestDb> {
   const server = process.env.TEST_DATABASE_URL;
   if (!server) {
-    const db = await openDb({ dataDir: "memory://" });
+    const db = await openDb({ dataDir: "memory://", ...options });
     await migrate(db);
     return { db, close: () => db.close() };
   }
@@ -26,7 +26,7 @@ export async function testDb(): Promise<TestDb> {
   await admin.unsafe(`CREATE DATABASE ${name}`);
   const url = new URL(server);
   url.pathname = `/${name}`;
-  const db = await openDb({ url: url.toString(), pool: 10 });
+  const db = await openDb({ url: url.toString(), pool: 10, ...options });
   await migrate(db);
   return {
     db,

@@ -126,7 +126,7 @@ describe("[cli] flag and unflag", () => {
     const event = JSON.parse(r.stdout.trim());
     expect(event["log.level"]).toBe("info");
     expect(event["ecs.version"]).toMatch(/^\d/);
-    expect(event["service.name"]).toBe("minitwit");
+    expect(event["service.name"]).toBe("minitwit-cli");
     expect(event.event).toMatchObject({ action: "flag", outcome: "success", kind: "event" });
     expect(event.user).toEqual({ name: "tester" });
     expect(event.minitwit.moderation).toEqual({ ids: [ids.plain], changed: [ids.plain], unchanged: [], unknown: [] });

@@ -7,6 +7,7 @@ import { buildApps } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { listMessages } from "../../src/data/moderation.ts";
 import { type Db, openDb } from "../../src/db.ts";
+import { createMetrics } from "../../src/metrics.ts";
 import { migrate } from "../../src/migrate.ts";
 import { Client, type TestDb, testDb } from "../helpers.ts";
 
@@ -28,7 +29,16 @@ const db: Db = {
   exec: (text) => current.exec(text),
   transaction: (fn) => current.transaction(fn),
   close: () => current.close(),
+  pool: () => current.pool(),
 };
+
+// The Prometheus gauge of flagged messages, as a replica's /metrics reports it.
+const metrics = createMetrics({ version: "test", defaults: false });
+async function flaggedGauge(): Promise<number> {
+  const text = await metrics.registry.getSingleMetricAsString("minitwit_flagged_messages");
+  const value = /^minitwit_flagged_messages (\S+)$/m.exec(text)?.[1];
+  return Number(value);
+}
 
 let web: string;
 let api: string;
@@ -44,7 +54,8 @@ beforeAll(async () => {
     current = await openDb({ dataDir });
     await migrate(current);
   }
-  const apps = buildApps({ config: loadConfig({ LOG_LEVEL: "silent" }), db });
+  metrics.watch(db);
+  const apps = buildApps({ config: loadConfig({ LOG_LEVEL: "silent" }), db, metrics });
   const w = apps.web.listen({ port: 0, hostname: "127.0.0.1" });
   const a = apps.api.listen({ port: 0, hostname: "127.0.0.1" });
   web = `http://127.0.0.1:${w.server?.port}`;
@@ -125,8 +136,20 @@ const EVERYWHERE = { public: true, author: true, followerHome: true, apiMsgs: tr
 const NOWHERE = { public: false, author: false, followerHome: false, apiMsgs: false, apiUserMsgs: false };
 
 describe("[cli] moderation through the real commands", () => {
+  test("[cli] Filebeat keeps the log of the one-off moderation service of docs/moderation.md", async () => {
+    const config = Bun.YAML.parse(await Bun.file(join(ROOT, "observability/filebeat/filebeat.yml")).text()) as {
+      "filebeat.inputs": { processors: { drop_event?: { when: { not: { regexp: Record<string, string> } } } }[] }[];
+    };
+    const drop = config["filebeat.inputs"][0]?.processors.find((p) => p.drop_event)?.drop_event;
+    const keep = new RegExp(drop?.when.not.regexp["container.labels.com_docker_swarm_service_name"] ?? "^$");
+    expect(["minitwit_moderate", "minitwit_web", "minitwit_api"].every((name) => keep.test(name))).toBe(true);
+    const docs = await Bun.file(join(ROOT, "docs/moderation.md")).text();
+    expect(docs).toContain("docker service create --name minitwit_moderate");
+  });
+
   test("[cli] find a message, flag it: gone from every timeline and the API; unflag: back everywhere", async () => {
     expect(await whereShown()).toEqual(EVERYWHERE);
+    expect(await flaggedGauge()).toBe(0);
 
     const found = await command(["messages", "--contains", "100%_real", "--json"]);
     expect(found.code).toBe(0);
@@ -143,6 +166,7 @@ describe("[cli] moderation through the real commands", () => {
     expect(event.user.name).toBe("moderator-one");
     expect(event.minitwit.moderation.ids).toEqual([id]);
     expect(await whereShown()).toEqual(NOWHERE);
+    expect(await flaggedGauge()).toBe(1);
     // The rest of alice's messages stay.
     expect(await html(new Client(web), "/alice")).toContain("A friendly hello");
 
@@ -155,6 +179,7 @@ describe("[cli] moderation through the real commands", () => {
     expect(unflagged.stderr).toBe(`unflagged ${id}\n`);
     expect(JSON.parse(unflagged.stdout.trim()).event.action).toBe("unflag");
     expect(await whereShown()).toEqual(EVERYWHERE);
+    expect(await flaggedGauge()).toBe(0);
   }, 180_000);
 
   test("[cli] flag with an unknown id exits 1 naming it and hides nothing", async () => {

@@ -1,0 +1,1 @@
+SELECT value::float8 AS value FROM latest
