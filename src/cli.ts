@@ -47,6 +47,7 @@ const USAGE = `Usage: minitwit [command] [options]
 Commands:
   serve                 serve the web pages and the simulator API (the default)
   migrate               apply the database migrations not yet applied
+  healthcheck           exit 0 when this container's server answers /health (Docker's HEALTHCHECK)
   messages              list messages, newest first, flagged or not, to find what to flag
   flag ID...            hide messages from every timeline and the API, at once, on every replica
   unflag ID...          show flagged messages again
@@ -63,6 +64,11 @@ const HELP: Record<string, string> = {
 Serves the web pages on PORT (5000) and the simulator API on API_PORT (5001), or only one of
 them (ROLE=web|api), over DATABASE_URL or the embedded database in DATA_DIR. Applies pending
 migrations first unless MIGRATE=false. Stops cleanly on SIGTERM.
+`,
+  healthcheck: `Usage: minitwit healthcheck
+
+Asks /health on 127.0.0.1 at the ports this ROLE serves (PORT, API_PORT); exits 0 when every one
+answers 200, else 1. The image's HEALTHCHECK runs it (there is no curl in the image).
 `,
   migrate: `Usage: minitwit migrate
 
@@ -341,6 +347,14 @@ async function migrateCommand({ io, config }: Run, args: string[]): Promise<numb
   return EXIT.ok;
 }
 
+async function healthcheckCommand({ io, config }: Run, args: string[]): Promise<number> {
+  const { values } = parse("healthcheck", args);
+  if (values.help) return help(io, "healthcheck");
+  const { healthcheck } = await import("./healthcheck.ts");
+  await healthcheck(config());
+  return EXIT.ok;
+}
+
 async function serveCommand({ io, config }: Run, args: string[]): Promise<number | undefined> {
   const { values } = parse("serve", args);
   if (values.help) return help(io, "serve");
@@ -372,6 +386,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number | 
         return await serveCommand(run, args);
       case "migrate":
         return await migrateCommand(run, args);
+      case "healthcheck":
+        return await healthcheckCommand(run, args);
       case "messages":
         return await messagesCommand(run, args);
       case "flag":

@@ -2,6 +2,11 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+// PGlite finds these files next to its module, which a compiled executable does not have:
+// imported as files, Bun embeds them in the executable and gives their paths, in both modes.
+import initdbWasm from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
+import pgliteData from "@electric-sql/pglite/pglite.data" with { type: "file" };
+import pgliteWasm from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
 import postgres from "postgres";
 import { type QueryName, queries } from "./sql.ts";
 
@@ -178,7 +183,10 @@ async function openPglite(options: DbOptions): Promise<Db> {
   const unlock = dataDir.startsWith("memory://") ? () => {} : lockDataDir(dataDir);
   let pg: PGlite;
   try {
-    pg = await PGlite.create(dataDir);
+    const [pgliteWasmModule, initdbWasmModule] = await Promise.all(
+      [pgliteWasm, initdbWasm].map(async (path) => WebAssembly.compile(await Bun.file(path).arrayBuffer())),
+    );
+    pg = await PGlite.create(dataDir, { pgliteWasmModule, initdbWasmModule, fsBundle: Bun.file(pgliteData) });
   } catch (error) {
     unlock();
     throw error;

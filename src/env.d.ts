@@ -7,3 +7,12 @@ declare module "*.css" {
   const text: string;
   export default text;
 }
+// File imports (`with { type: "file" }`): the path of the file, embedded in the compiled executable.
+declare module "*.wasm" {
+  const path: string;
+  export default path;
+}
+declare module "*.data" {
+  const path: string;
+  export default path;
+}

@@ -226,7 +226,7 @@ describe("[cli] MINITWIT_EVENT_LOG", () => {
 
 describe("[cli] commands", () => {
   test("[cli] --help of every command prints its usage on stdout and exits 0", async () => {
-    for (const command of ["serve", "migrate", "messages", "flag", "unflag"]) {
+    for (const command of ["serve", "migrate", "healthcheck", "messages", "flag", "unflag"]) {
       const r = await cli([command, "--help"]);
       expect(r.code).toBe(EXIT.ok);
       expect(r.stdout).toStartWith(`Usage: minitwit ${command}`);
