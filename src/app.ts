@@ -5,11 +5,12 @@ import { ErrorPage } from "../views/forms.tsx";
 import stylesheet from "../views/static/style.css" with { type: "text" };
 import { allowedMethods, apiDocs, simulatorRoutes, validationMessage } from "./api/simulator.ts";
 import { type Deps, requestIdOf } from "./context.ts";
-import { isUnavailable } from "./db.ts";
+import { isInvalidData, isUnavailable } from "./db.ts";
 import { HttpError } from "./errors.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { observe } from "./observe.ts";
+import { securityPlugin } from "./security.ts";
 import { authRoutes } from "./web/auth.ts";
 import { followRoutes } from "./web/follow.ts";
 import { timelineRoutes } from "./web/timeline.ts";
@@ -19,7 +20,11 @@ export type { Deps } from "./context.ts";
 /** Status and text for an error: the client's own mistakes, the database away, or our fault. */
 export function describeError(code: string | number, error: unknown): { status: number; message: string } {
   if (error instanceof HttpError) return { status: error.status, message: error.message };
+  // A limit hit while the body was read (security.ts) arrives wrapped in Elysia's parse error.
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (cause instanceof HttpError) return { status: cause.status, message: cause.message };
   if (isUnavailable(error)) return { status: 503, message: "The database is unavailable; please try again shortly" };
+  if (isInvalidData(error)) return { status: 400, message: "Bad request" };
   if (code === "NOT_FOUND") return { status: 404, message: "Not Found" };
   if (code === "PARSE" || code === "VALIDATION" || code === "INVALID_COOKIE_SIGNATURE") {
     return { status: 400, message: "Bad request" };
@@ -36,6 +41,7 @@ const TITLES: Record<number, string> = {
   404: "Not Found",
   405: "Method Not Allowed",
   413: "Payload Too Large",
+  414: "URI Too Long",
   429: "Too Many Requests",
   500: "Internal Server Error",
   503: "Service Unavailable",
@@ -66,11 +72,14 @@ function observed(deps: Deps) {
 export function buildWeb(deps: Deps) {
   return new Elysia({ name: "web" })
     .use(observe("web", observed(deps)))
+    .use(securityPlugin(deps.config, "web"))
     .use(html())
     .derive({ as: "global" }, ({ request }) => ({ requestId: requestIdOf(request) }))
-    .onError({ as: "global" }, ({ code, error, set, requestId }) => {
+    .onError({ as: "global" }, ({ code, error, set, request }) => {
       const { status, message } = describeError(code, error);
-      const detail = status >= 500 && status !== 503 ? `Something went wrong. Request id: ${requestId}` : message;
+      // requestIdOf, not the derived requestId: errors thrown before derive (onRequest hooks) have none.
+      const id = requestIdOf(request);
+      const detail = status >= 500 && status !== 503 ? `Something went wrong. Request id: ${id}` : message;
       set.status = status;
       set.headers["content-type"] = "text/html; charset=utf-8";
       return ErrorPage({ status, title: TITLES[status] ?? "Error", detail });
@@ -91,10 +100,11 @@ export function buildApi(deps: Deps) {
   // normalize: false, so that unknown body fields are refused rather than silently dropped.
   const app = new Elysia({ name: "api", normalize: false })
     .use(observe("api", observed(deps)))
+    .use(securityPlugin(deps.config, "api"))
     .onError({ as: "global" }, ({ code, error, set, request }) => {
       let { status, message } = describeError(code, error);
       if (code === "VALIDATION") message = validationMessage(error);
-      if (code === "PARSE") message = "The body is not valid JSON";
+      if (code === "PARSE" && status === 400) message = "The body is not valid JSON";
       if (status === 404 && code === "NOT_FOUND") {
         const allow = allowedMethods(app.routes, new URL(request.url).pathname);
         if (allow.length) {

@@ -15,6 +15,12 @@ export interface Config {
   readonly host: string;
   readonly databaseUrl: string | undefined;
   readonly databasePool: number;
+  /** Milliseconds any database statement or connection attempt may take before the request gets 503. */
+  readonly databaseTimeout: number;
+  /** Milliseconds SIGTERM waits for requests in flight before closing their connections. */
+  readonly shutdownGrace: number;
+  /** Milliseconds the program keeps accepting after SIGTERM, while the proxy stops routing to it. */
+  readonly shutdownDelay: number;
   readonly dataDir: string;
   readonly migrate: boolean;
   readonly secretKey: string;
@@ -98,6 +104,9 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST || "0.0.0.0",
     databaseUrl: secret(env, "DATABASE_URL"),
     databasePool: integer(env, "DATABASE_POOL", 10, 1, 200),
+    databaseTimeout: integer(env, "DATABASE_TIMEOUT_MS", 5000, 100, 600_000),
+    shutdownGrace: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    shutdownDelay: integer(env, "SHUTDOWN_DELAY_MS", 0, 0, 600_000),
     dataDir: env.DATA_DIR || "./data",
     migrate: boolean(env, "MIGRATE", true),
     secretKey,

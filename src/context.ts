@@ -4,6 +4,7 @@ import type { Config } from "./config.ts";
 import type { Db } from "./db.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
+import { isHttps } from "./security.ts";
 import { Session } from "./session.ts";
 
 export interface Deps {
@@ -29,18 +30,14 @@ export function requestIdOf(request: Request): string {
   return id;
 }
 
-export function isHttps(request: Request): boolean {
-  return request.url.startsWith("https:") || request.headers.get("x-forwarded-proto") === "https";
-}
-
 /** The signed-cookie session of the web pages, written back after the handler when it changed. */
 export function sessionPlugin(config: Config) {
   return new Elysia()
-    .derive({ as: "scoped" }, ({ request }) => ({
+    .derive({ as: "scoped" }, ({ request, server }) => ({
       session: new Session(request.headers.get("cookie"), {
         key: config.secretKey,
         maxAge: config.sessionMaxAge,
-        secure: isHttps(request),
+        secure: isHttps(request, server, config.trustedProxies),
       }),
     }))
     .onAfterHandle({ as: "scoped" }, ({ session, set }) => {

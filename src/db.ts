@@ -40,6 +40,8 @@ export interface DbOptions {
   observe?: (name: QueryName, seconds: number, ok: boolean) => void;
 }
 
+const DEFAULT_TIMEOUT = 5000;
+
 /** Raised when the database cannot be reached: pages and the API answer 503. */
 export class DatabaseUnavailable extends Error {
   override name = "DatabaseUnavailable";
@@ -69,16 +71,35 @@ export function isUnavailable(error: unknown): boolean {
   return error instanceof DatabaseUnavailable || (code !== undefined && CONNECTION_CODES.has(code));
 }
 
-function timed(observe: DbOptions["observe"], run: (name: QueryName, params: Params) => Promise<Row[]>) {
+/** Rejects with DatabaseUnavailable when the promise has not settled within `ms`; calls onTimeout first. */
+function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new DatabaseUnavailable(`no answer from the database within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+function timed(options: DbOptions, run: (name: QueryName, params: Params) => Promise<Row[]>, onTimeout?: () => void) {
+  // The server cancels a statement after statementTimeout; the client gives up a second later, for
+  // the cases the server cannot help with (a connection that vanished without a reset, a full queue).
+  const deadline = (options.statementTimeout ?? DEFAULT_TIMEOUT) + 1000;
   return async <T>(name: QueryName, params: Params = []): Promise<T[]> => {
     const start = performance.now();
     let ok = false;
     try {
-      const rows = (await run(name, params)) as T[];
+      const rows = (await withDeadline(run(name, params), deadline, onTimeout)) as T[];
       ok = true;
       return rows;
+    } catch (error) {
+      // A statement the server cancelled (57014) says nothing about the connections: keep the pool.
+      if (isUnavailable(error) && (error as { code?: string }).code !== "57014") onTimeout?.();
+      throw error;
     } finally {
-      observe?.(name, (performance.now() - start) / 1000, ok);
+      options.observe?.(name, (performance.now() - start) / 1000, ok);
     }
   };
 }
@@ -100,33 +121,58 @@ function busyCounter() {
 }
 
 function openPostgres(options: DbOptions & { url: string }): Db {
+  const timeout = options.statementTimeout ?? DEFAULT_TIMEOUT;
   const size = options.pool ?? 10;
   const busy = busyCounter();
-  const sql = postgres(options.url, {
-    max: size,
-    connect_timeout: 5,
-    idle_timeout: 60,
-    onnotice: () => {},
-    connection: { statement_timeout: options.statementTimeout ?? 5000, application_name: "minitwit" },
-  });
-  function on(conn: postgres.Sql | postgres.TransactionSql): Queryable {
+  function pool() {
+    return postgres(options.url, {
+      max: size,
+      connect_timeout: timeout / 1000,
+      idle_timeout: 60,
+      // Reconnect soon after a failure (postgres.js waits up to 20 s by default), so recovery is quick.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
+      onnotice: () => {},
+      connection: { statement_timeout: timeout, application_name: "minitwit" },
+    });
+  }
+  let sql = pool();
+  let replacedAt = 0;
+  // A deadline passed or the database was away: the pool's connections may hang on a peer that is gone
+  // without a reset (a cut network), and would never be freed. Replace the pool (at most once per
+  // timeout); the old one's sockets are destroyed, so its waiting queries fail at once and the next
+  // ones connect anew.
+  function replacePool(): void {
+    if (Date.now() - replacedAt < timeout) return;
+    replacedAt = Date.now();
+    const old = sql;
+    sql = pool();
+    old.end({ timeout: 0 }).catch(() => {});
+  }
+  function on(conn: () => postgres.Sql | postgres.TransactionSql): Queryable {
     return {
       // A plain array, not postgres.js's Result (an Array subclass): Elysia serialises a returned
       // Result without the headers set for the response (X-Request-Id, security headers).
-      query: timed(options.observe, async (name, params) => [
-        ...(await conn.unsafe(queries[name], params as postgres.ParameterOrJSON<never>[], { prepare: true })),
-      ]),
+      query: timed(
+        options,
+        async (name, params) => [
+          ...(await conn().unsafe(queries[name], params as postgres.ParameterOrJSON<never>[], { prepare: true })),
+        ],
+        replacePool,
+      ),
       exec: async (text) => {
-        await conn.unsafe(text);
+        await withDeadline(conn().unsafe(text), timeout + 1000, replacePool);
       },
     };
   }
-  const top = on(sql);
+  const top = on(() => sql);
   return {
     engine: "postgres",
     query: (name, params) => busy.run(() => top.query(name, params)),
     exec: (text) => busy.run(() => top.exec(text)),
-    transaction: (fn) => busy.run(() => sql.begin((tx) => fn(on(tx))) as Promise<never>),
+    transaction: (fn) =>
+      busy.run(() =>
+        withDeadline(sql.begin((tx) => fn(on(() => tx))) as Promise<never>, 2 * (timeout + 1000), replacePool),
+      ),
     close: () => sql.end({ timeout: 5 }),
     // Queries beyond the pool wait (or pipeline) on a busy connection: in use never exceeds the size.
     pool: () => ({ size, inUse: Math.min(busy.get(), size) }),
@@ -195,10 +241,8 @@ async function openPglite(options: DbOptions): Promise<Db> {
   type Tx = Pick<PGlite, "query" | "exec">;
   function on(conn: Tx): Queryable {
     return {
-      query: timed(
-        options.observe,
-        async (name, params) => (await conn.query<Row>(queries[name], params as unknown[])).rows,
-      ),
+      // In-process: nothing to reconnect; the deadline still answers the request when a statement runs long.
+      query: timed(options, async (name, params) => (await conn.query<Row>(queries[name], params as unknown[])).rows),
       exec: async (text) => {
         await conn.exec(text);
       },
@@ -223,6 +267,15 @@ async function openPglite(options: DbOptions): Promise<Db> {
 
 export async function openDb(options: DbOptions): Promise<Db> {
   return options.url ? openPostgres({ ...options, url: options.url }) : openPglite(options);
+}
+
+/**
+ * True for values the database refused (class 22 data exceptions such as a NUL character or a number
+ * out of range, and check constraints): the client's mistake, answered 400, not a 500.
+ */
+export function isInvalidData(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (/^22[0-9A-Z]{3}$/.test(code) || code === "23514");
 }
 
 /** PostgreSQL's unique_violation, for "already taken" answers decided by the database. */

@@ -5,6 +5,7 @@ import { openDb } from "./db.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics, metricsRoutes } from "./metrics.ts";
 import { migrate } from "./migrate.ts";
+import { SERVE_LIMITS } from "./security.ts";
 
 export async function serve(config: Config): Promise<void> {
   const metrics = createMetrics({ version: config.version });
@@ -13,6 +14,7 @@ export async function serve(config: Config): Promise<void> {
     url: config.databaseUrl,
     dataDir: config.dataDir,
     pool: config.databasePool,
+    statementTimeout: config.databaseTimeout,
     observe: metrics.observeQuery,
   });
   if (config.migrate) await migrate(db);
@@ -23,21 +25,34 @@ export async function serve(config: Config): Promise<void> {
   servers.push(metricsRoutes(metrics).listen({ port: config.metricsPort, hostname: config.host }).server);
   console.error(`metrics on http://localhost:${config.metricsPort}/metrics`);
   if (config.role !== "api") {
-    servers.push(apps.web.listen({ port: config.port, hostname: config.host }).server);
+    servers.push(apps.web.listen({ port: config.port, hostname: config.host, ...SERVE_LIMITS }).server);
     console.error(`MiniTwit web pages on http://localhost:${config.port}`);
   }
   if (config.role !== "web") {
-    servers.push(apps.api.listen({ port: config.apiPort, hostname: config.host }).server);
+    servers.push(apps.api.listen({ port: config.apiPort, hostname: config.host, ...SERVE_LIMITS }).server);
     console.error(`MiniTwit simulator API on http://localhost:${config.apiPort}`);
   }
   console.error(`database: ${db.engine === "postgres" ? "PostgreSQL" : `embedded PGlite in ${config.dataDir}`}`);
 
-  async function shutdown(): Promise<void> {
-    // Stop accepting, let requests in flight finish, then close the pool.
-    await Promise.all(servers.map((s) => s?.stop(false)));
-    await db.close();
+  let stopping = false;
+  async function shutdown(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    // Keep accepting for the delay (the proxy stops routing here meanwhile), then stop accepting;
+    // requests in flight finish (their writes commit and get their answer) within the grace period,
+    // then whatever is left is cut, the pool closed, and the process exits 0. A connection that
+    // reaches the listener as it closes is reset by the kernel: the delay is what keeps those away.
+    if (config.shutdownDelay > 0) await Bun.sleep(config.shutdownDelay);
+    console.error(`${signal}: finishing requests in flight (at most ${config.shutdownGrace} ms)`);
+    const drained = Promise.all(servers.map((s) => s?.stop(false))).then(() => true);
+    const late = new Promise<false>((resolve) => setTimeout(resolve, config.shutdownGrace, false));
+    if (!(await Promise.race([drained, late]))) {
+      console.error(`${signal}: grace period over, closing the remaining connections`);
+      await Promise.all(servers.map((s) => s?.stop(true)));
+    }
+    await db.close().catch(() => {});
     process.exit(0);
   }
-  process.once("SIGTERM", shutdown);
-  process.once("SIGINT", shutdown);
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
 }

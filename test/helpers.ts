@@ -5,6 +5,7 @@ import { buildApps } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { type Db, type DbOptions, openDb } from "../src/db.ts";
 import { migrate } from "../src/migrate.ts";
+import { SERVE_LIMITS } from "../src/security.ts";
 
 export interface TestDb {
   db: Db;
@@ -50,8 +51,8 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
   const store = await testDb();
   const config = loadConfig({ LOG_LEVEL: "silent", ...env });
   const apps = buildApps({ config, db: store.db });
-  const web = apps.web.listen({ port: 0, hostname: "127.0.0.1" });
-  const api = apps.api.listen({ port: 0, hostname: "127.0.0.1" });
+  const web = apps.web.listen({ port: 0, hostname: "127.0.0.1", ...SERVE_LIMITS });
+  const api = apps.api.listen({ port: 0, hostname: "127.0.0.1", ...SERVE_LIMITS });
   return {
     ...store,
     web: `http://127.0.0.1:${web.server?.port}`,

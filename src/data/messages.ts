@@ -15,6 +15,8 @@ export const PAGE_SIZE = 30;
 export function messageError(text: string | undefined): string | undefined {
   if (!text?.trim()) return "You have to enter a message";
   if (text.length > MESSAGE_MAX) return `A message can have at most ${MESSAGE_MAX} characters`;
+  // PostgreSQL text cannot hold NUL.
+  if (text.includes("\u0000")) return "A message cannot contain NUL characters";
   return undefined;
 }
 

@@ -28,8 +28,10 @@ export const RESERVED_NAMES = new Set([
 
 export const LIMITS = { username: 64, email: 254, password: 1024 } as const;
 
-// Argon2id with OWASP's second recommended setting (19 MiB, 2 passes): about 20 ms here.
-const HASH = { algorithm: "argon2id", memoryCost: 19_456, timeCost: 2 } as const;
+// Argon2id, 4 MiB and 2 passes: about 6 ms a hash here, so 32 registrations at once still answer
+// within the simulator's 0.3 s on 2 cores; OWASP's 19 MiB setting took 1.2-1.9 s for 32 (docs/security.md).
+// Hashes keep their parameters, so changing these later still verifies old passwords.
+export const HASH = { algorithm: "argon2id", memoryCost: 4096, timeCost: 2 } as const;
 
 export interface Registration {
   username: string;
@@ -51,7 +53,8 @@ export function registrationError(r: Partial<Registration>, password2?: string):
     return "The username may not contain control characters, slashes or surrounding spaces";
   }
   if (RESERVED_NAMES.has(username.toLowerCase())) return "This username is reserved";
-  if (!email?.includes("@")) return "You have to enter a valid email address";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters make no address
+  if (!email?.includes("@") || /[\u0000-\u001f\u007f]/.test(email)) return "You have to enter a valid email address";
   if (email.length > LIMITS.email) return `The email address must be at most ${LIMITS.email} characters`;
   if (!r.password) return "You have to enter a password";
   if (r.password.length > LIMITS.password) return `The password must be at most ${LIMITS.password} characters`;

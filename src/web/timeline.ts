@@ -65,14 +65,12 @@ export function timelineRoutes({ config, db }: Deps) {
       const user = session.user;
       if (!user) throw unauthorized();
       const text = field(body, "text");
-      if (text) {
-        const error = messageError(text);
-        if (error) {
-          session.flash(`Your message was not recorded: ${error}`);
-        } else {
-          await postMessage(db, user.id, text);
-          session.flash("Your message was recorded");
-        }
+      const error = messageError(text);
+      if (error) {
+        session.flash(`Your message was not recorded: ${error}`);
+      } else {
+        await postMessage(db, user.id, text as string);
+        session.flash("Your message was recorded");
       }
       return redirectTo(request, "/");
     });
