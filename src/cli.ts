@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { type ListedMessage, listMessages, setFlagged } from "./data/moderation.ts";
 import { userByName } from "./data/users.ts";
-import { type Db, isUnavailable, openDb } from "./db.ts";
+import { DatabaseUnavailable, type Db, isUnavailable, openDb } from "./db.ts";
 import { migrate } from "./migrate.ts";
 import { eventStream, moderationLogger } from "./moderation-log.ts";
 
@@ -115,6 +115,9 @@ export const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 1000;
 // The operators' listing may scan the table (`--contains`): give it longer than a page request.
 const STATEMENT_TIMEOUT_MS = 60_000;
+// postgres.js keeps a query waiting while it retries connecting to a host that does not answer
+// (a dropped route): an operator should hear of it after a few seconds, not after the statement timeout.
+const CONNECT_TIMEOUT_MS = 5000;
 
 /** Message ids from the arguments: positive integers, spaces or commas between them. */
 export function parseIds(args: readonly string[]): number[] {
@@ -260,6 +263,21 @@ function help(io: Io, command: string): number {
 async function withDb<T>(io: Io, config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
   if (io.db) return fn(io.db);
   const db = await open(config);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DatabaseUnavailable(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)),
+      CONNECT_TIMEOUT_MS,
+    );
+  });
+  try {
+    await Promise.race([db.query("health"), deadline]);
+  } catch (error) {
+    db.close().catch(() => {}); // not awaited: it would wait for the connection attempts to give up
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
   try {
     return await fn(db);
   } finally {

@@ -12,6 +12,7 @@ if (argv[0] !== undefined && argv[0] !== "serve" && !argv[0].startsWith("-")) {
 const code = await runCli(argv, { env: process.env, stdout: process.stdout, stderr: process.stderr });
 if (code !== undefined) {
   process.exitCode = code;
-  // Let stdout drain and the process end by itself; a handle left open must not keep it alive.
-  setTimeout(() => process.exit(), 2000).unref();
+  // The process ends by itself once stdout has drained (a slow pipe such as `| less` included).
+  // After a failure, a database client may still be retrying a connection: do not wait for it.
+  if (code !== 0) setTimeout(() => process.exit(), 500).unref();
 }

@@ -45,6 +45,22 @@ describe("[cli] the process", () => {
     }
   }, 60_000);
 
+  test("[cli] a database that accepts connections but never answers is exit 3 after 5 s, not a hang", async () => {
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const r = await minitwit(["flag", "12"], {
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${silent.port}/minitwit`,
+      });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain(`cannot use PostgreSQL at 127.0.0.1:${silent.port}/minitwit: no answer within 5 s`);
+      expect(r.stdout).toBe("");
+      expect(r.seconds).toBeGreaterThan(4.5);
+      expect(r.seconds).toBeLessThan(15);
+    } finally {
+      silent.stop(true);
+    }
+  }, 60_000);
+
   test("[cli] a host name that does not resolve is exit 3 too", async () => {
     const r = await minitwit(["messages"], { DATABASE_URL: "postgres://postgres@db.invalid:5432/minitwit" });
     expect(r.code).toBe(3);
