@@ -1,7 +1,9 @@
 // Every SQL file of the program, imported as text once, so the compiled executable carries them.
 import followsDelete from "../sql/follows/delete.sql" with { type: "text" };
+import followsDeleteByName from "../sql/follows/delete_by_name.sql" with { type: "text" };
 import followsExists from "../sql/follows/exists.sql" with { type: "text" };
 import followsInsert from "../sql/follows/insert.sql" with { type: "text" };
+import followsInsertByName from "../sql/follows/insert_by_name.sql" with { type: "text" };
 import followsWhom from "../sql/follows/whom.sql" with { type: "text" };
 import health from "../sql/health.sql" with { type: "text" };
 import latestGet from "../sql/latest/get.sql" with { type: "text" };
@@ -13,6 +15,7 @@ import messagesFlag from "../sql/messages/flag.sql" with { type: "text" };
 import messagesHome from "../sql/messages/home_timeline.sql" with { type: "text" };
 import messagesHomeBefore from "../sql/messages/home_timeline_before.sql" with { type: "text" };
 import messagesInsert from "../sql/messages/insert.sql" with { type: "text" };
+import messagesInsertByName from "../sql/messages/insert_by_name.sql" with { type: "text" };
 import messagesList from "../sql/messages/list.sql" with { type: "text" };
 import messagesPublic from "../sql/messages/public_timeline.sql" with { type: "text" };
 import messagesPublicBefore from "../sql/messages/public_timeline_before.sql" with { type: "text" };
@@ -36,8 +39,10 @@ import usersInsert from "../sql/users/insert.sql" with { type: "text" };
 export const queries = {
   health,
   "follows/delete": followsDelete,
+  "follows/delete_by_name": followsDeleteByName,
   "follows/exists": followsExists,
   "follows/insert": followsInsert,
+  "follows/insert_by_name": followsInsertByName,
   "follows/whom": followsWhom,
   "latest/get": latestGet,
   "latest/set": latestSet,
@@ -48,6 +53,7 @@ export const queries = {
   "messages/home_timeline": messagesHome,
   "messages/home_timeline_before": messagesHomeBefore,
   "messages/insert": messagesInsert,
+  "messages/insert_by_name": messagesInsertByName,
   "messages/list": messagesList,
   "messages/public_timeline": messagesPublic,
   "messages/public_timeline_before": messagesPublicBefore,

@@ -2,12 +2,12 @@
 // validate the requests and document them in /openapi.json.
 import { timingSafeEqual } from "node:crypto";
 import { openapi } from "@elysiajs/openapi";
-import { Elysia, t, type ValidationError } from "elysia";
+import { Elysia, type TSchema, t, type ValidationError } from "elysia";
 import type { Config } from "../config.ts";
 import type { Deps } from "../context.ts";
-import { follow, followedNames, unfollow } from "../data/follows.ts";
+import { followedNames, setFollowByName } from "../data/follows.ts";
 import { getLatest, setLatest } from "../data/latest.ts";
-import { apiMessages, MESSAGE_MAX, messageError, postMessage } from "../data/messages.ts";
+import { apiMessages, MESSAGE_MAX, messageError, postMessageAs } from "../data/messages.ts";
 import { createUser, LIMITS, registrationError, USERNAME_TAKEN, userByName } from "../data/users.ts";
 import { HttpError, notFound } from "../errors.ts";
 
@@ -65,15 +65,11 @@ export function validationMessage(error: Readonly<ValidationError>): string {
   return `Invalid ${where} "${field}": ${issue.message.toLowerCase()}`;
 }
 
-const ErrorBody = t.Object(
-  { status: t.Number({ examples: [400] }), error_msg: t.String({ examples: ["The username is already taken"] }) },
-  { description: "What went wrong" },
-);
-const Forbidden = t.Object(
-  { status: t.Literal(403), error_msg: t.Literal(UNAUTHORIZED) },
-  { description: "Missing or wrong simulator credential" },
-);
-const NoContent = t.Void({ description: "Done and committed: a later request on any replica sees it" });
+const ErrorBody = t.Object({
+  status: t.Number({ examples: [400] }),
+  error_msg: t.String({ examples: ["The username is already taken"] }),
+});
+const Forbidden = t.Object({ status: t.Literal(403), error_msg: t.Literal(UNAUTHORIZED) });
 const Username = t.Object({ username: t.String({ description: "URL-encoded, matched exactly", examples: ["a"] }) });
 const Listing = t.Object(
   {
@@ -97,7 +93,24 @@ const Message = t.Object({
   pub_date: t.String({ format: "date-time", description: "ISO 8601, UTC", examples: ["2026-01-31T12:34:56Z"] }),
   user: t.String(),
 });
-const secured = [{ simulator: [] as string[] }];
+
+const DONE = "Done and committed: a later request on any replica sees it";
+const BAD = "The request is malformed: `error_msg` says how";
+
+/**
+ * OpenAPI details with the answers written out. Response schemas document only (handlers return plain
+ * values; errors are thrown): Elysia's `response` option would also validate every answer, and the
+ * plugin renders a 204 there as an invalid media type.
+ */
+function doc(summary: string, answers: Record<number, [string, TSchema?]>, secured = true) {
+  const responses = Object.fromEntries(
+    Object.entries(answers).map(([status, [description, schema]]) => [
+      status,
+      schema ? { description, content: { "application/json": { schema } } } : { description },
+    ]),
+  );
+  return { summary, tags: ["simulator"], responses, ...(secured ? { security: [{ simulator: [] }] } : {}) };
+}
 
 export function simulatorRoutes({ config, db }: Deps) {
   const authorized = credentialCheck(config);
@@ -111,10 +124,14 @@ export function simulatorRoutes({ config, db }: Deps) {
   return (
     new Elysia({ name: "simulator" })
       .get("/latest", async () => ({ latest: await getLatest(db) }), {
-        response: { 200: t.Object({ latest: t.Number({ description: "-1 before any value was recorded" }) }) },
-        detail: { summary: "The last `latest` value recorded", tags: ["simulator"] },
+        detail: doc(
+          "The last `latest` value recorded",
+          { 200: ["The value", t.Object({ latest: t.Number({ description: "-1 before any value was recorded" }) })] },
+          false,
+        ),
       })
       // Every route below needs the credential and records `latest` before its body is validated.
+      // readJson parses every body first (any content type); `parse: "json"` on the routes documents it.
       .onParse(readJson)
       .onTransform(async ({ request, query, body }) => {
         if (!authorized(request.headers.get("authorization"))) throw new HttpError(403, UNAUTHORIZED);
@@ -134,6 +151,7 @@ export function simulatorRoutes({ config, db }: Deps) {
         },
         {
           query: Latest,
+          parse: "json",
           body: t.Object(
             {
               username: t.String({
@@ -145,14 +163,20 @@ export function simulatorRoutes({ config, db }: Deps) {
             },
             { additionalProperties: false },
           ),
-          response: { 204: NoContent, 400: ErrorBody, 403: Forbidden },
-          detail: { summary: "Register a user", tags: ["simulator"], security: secured },
+          detail: doc("Register a user", {
+            204: [DONE],
+            400: ["A field is missing or wrong, or the username is already taken", ErrorBody],
+            403: ["Missing or wrong credential", Forbidden],
+          }),
         },
       )
       .get("/msgs", ({ query }) => apiMessages(db, Math.min(query.no ?? NO_DEFAULT, NO_CAP)), {
         query: Listing,
-        response: { 200: t.Array(Message), 400: ErrorBody, 403: Forbidden },
-        detail: { summary: "The newest messages of everyone", tags: ["simulator"], security: secured },
+        detail: doc("The newest messages of everyone", {
+          200: ["Newest first, flagged messages left out", t.Array(Message)],
+          400: [BAD, ErrorBody],
+          403: ["Missing or wrong credential", Forbidden],
+        }),
       })
       .get(
         "/msgs/:username",
@@ -163,22 +187,26 @@ export function simulatorRoutes({ config, db }: Deps) {
         {
           params: Username,
           query: Listing,
-          response: { 200: t.Array(Message), 400: ErrorBody, 403: Forbidden, 404: ErrorBody },
-          detail: { summary: "The newest messages of one user", tags: ["simulator"], security: secured },
+          detail: doc("The newest messages of one user", {
+            200: ["Newest first, flagged messages left out", t.Array(Message)],
+            400: [BAD, ErrorBody],
+            403: ["Missing or wrong credential", Forbidden],
+            404: ["Unknown user", ErrorBody],
+          }),
         },
       )
       .post(
         "/msgs/:username",
         async ({ params, body, set }) => {
-          const author = await user(params.username);
           const problem = messageError(body.content);
           if (problem) throw new HttpError(400, problem);
-          await postMessage(db, author.id, body.content);
+          if ((await postMessageAs(db, params.username, body.content)) === undefined) throw notFound("Unknown user");
           set.status = 204;
         },
         {
           params: Username,
           query: Latest,
+          parse: "json",
           body: t.Object(
             {
               content: t.String({
@@ -188,8 +216,12 @@ export function simulatorRoutes({ config, db }: Deps) {
             },
             { additionalProperties: false },
           ),
-          response: { 204: NoContent, 400: ErrorBody, 403: Forbidden, 404: ErrorBody },
-          detail: { summary: "Post a message as a user", tags: ["simulator"], security: secured },
+          detail: doc("Post a message as a user", {
+            204: [DONE],
+            400: ["Missing, empty or over-long content", ErrorBody],
+            403: ["Missing or wrong credential", Forbidden],
+            404: ["Unknown user", ErrorBody],
+          }),
         },
       )
       .get(
@@ -201,8 +233,12 @@ export function simulatorRoutes({ config, db }: Deps) {
         {
           params: Username,
           query: Listing,
-          response: { 200: t.Object({ follows: t.Array(t.String()) }), 400: ErrorBody, 403: Forbidden, 404: ErrorBody },
-          detail: { summary: "Whom a user follows", tags: ["simulator"], security: secured },
+          detail: doc("Whom a user follows", {
+            200: ["At most `no` names", t.Object({ follows: t.Array(t.String()) })],
+            400: [BAD, ErrorBody],
+            403: ["Missing or wrong credential", Forbidden],
+            404: ["Unknown user", ErrorBody],
+          }),
         },
       )
       .post(
@@ -211,14 +247,16 @@ export function simulatorRoutes({ config, db }: Deps) {
           if ((body.follow === undefined) === (body.unfollow === undefined)) {
             throw new HttpError(400, 'Send exactly one of "follow" and "unfollow"');
           }
-          const who = await user(params.username);
-          if (body.follow !== undefined) await follow(db, who.id, (await user(body.follow)).id);
-          if (body.unfollow !== undefined) await unfollow(db, who.id, (await user(body.unfollow)).id);
+          const action = body.follow !== undefined ? "follow" : "unfollow";
+          const found = await setFollowByName(db, action, params.username, (body.follow ?? body.unfollow) as string);
+          if (!found.who) throw notFound("Unknown user");
+          if (!found.whom) throw notFound(`Unknown user to ${action}`);
           set.status = 204;
         },
         {
           params: Username,
           query: Latest,
+          parse: "json",
           body: t.Object(
             {
               follow: t.Optional(t.String({ description: "Start following this user (idempotent)" })),
@@ -226,8 +264,12 @@ export function simulatorRoutes({ config, db }: Deps) {
             },
             { additionalProperties: false, description: "Exactly one of the two keys" },
           ),
-          response: { 204: NoContent, 400: ErrorBody, 403: Forbidden, 404: ErrorBody },
-          detail: { summary: "Follow or unfollow a user", tags: ["simulator"], security: secured },
+          detail: doc("Follow or unfollow a user", {
+            204: [DONE],
+            400: ["Neither or both keys, or a value that is not a string", ErrorBody],
+            403: ["Missing or wrong credential", Forbidden],
+            404: ["Either user is unknown", ErrorBody],
+          }),
         },
       )
   );

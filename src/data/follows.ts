@@ -17,3 +17,20 @@ export async function isFollowing(db: Queryable, whoId: number, whomId: number):
 export async function followedNames(db: Queryable, whoId: number, limit: number): Promise<string[]> {
   return (await db.query<{ username: string }>("follows/whom", [whoId, limit])).map((r) => r.username);
 }
+
+/**
+ * Follow or unfollow by names in one statement (idempotent either way). Answers which of the two users
+ * exist; nothing changes unless both do.
+ */
+export async function setFollowByName(
+  db: Queryable,
+  action: "follow" | "unfollow",
+  who: string,
+  whom: string,
+): Promise<{ who: boolean; whom: boolean }> {
+  const [row] = await db.query<{ who_id: number | null; whom_id: number | null }>(
+    action === "follow" ? "follows/insert_by_name" : "follows/delete_by_name",
+    [who, whom],
+  );
+  return { who: row?.who_id != null, whom: row?.whom_id != null };
+}

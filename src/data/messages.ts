@@ -65,3 +65,9 @@ export function apiMessages(db: Queryable, limit: number, authorId?: number): Pr
     ? db.query<ApiMessage>("messages/api_public", [limit])
     : db.query<ApiMessage>("messages/api_user", [limit, authorId]);
 }
+
+/** Posts as the user of that name in one statement; undefined when there is no such user. */
+export async function postMessageAs(db: Queryable, username: string, text: string): Promise<number | undefined> {
+  const [row] = await db.query<{ id: number }>("messages/insert_by_name", [username, text]);
+  return row?.id;
+}

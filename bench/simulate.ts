@@ -1,0 +1,325 @@
+// The scenario replayer: drives the simulator API the way the course's simulator does (same headers,
+// same expected statuses, 0.3 s timeout), many users at once, each user's actions kept in order.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+export type Command = "register" | "tweet" | "follow" | "unfollow";
+
+export interface Action {
+  /** The scenario's action id, sent as `?latest=`. */
+  id: number;
+  command: Command;
+  user: string;
+  email?: string;
+  pwd?: string;
+  content?: string;
+  /** The user to follow or unfollow. */
+  other?: string;
+}
+
+/**
+ * The course's scenario beside the repository, `../shared/data/minitwit_scenario.csv`; a worktree one
+ * level deeper (`wt/NAME`) finds it beside a parent folder.
+ */
+export const DEFAULT_SCENARIO = defaultScenario();
+
+function defaultScenario(): string {
+  const repo = dirname(dirname(fileURLToPath(import.meta.url)));
+  const beside = (dir: string) => join(dirname(dir), "shared", "data", "minitwit_scenario.csv");
+  for (let dir = repo; dirname(dir) !== dir; dir = dirname(dir)) {
+    if (existsSync(beside(dir))) return beside(dir);
+  }
+  return beside(repo);
+}
+
+/** Tab-separated lines: id, delay, unix ms, command, user, then email and password / text / other user. */
+export function parseScenario(text: string): Action[] {
+  const actions: Action[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    const f = line.replace(/\r$/, "").split("\t");
+    const id = Number(f[0]);
+    const command = f[3] as Command;
+    const user = f[4] ?? "";
+    if (command === "register") actions.push({ id, command, user, email: f[5], pwd: f[f.length - 1] });
+    else if (command === "tweet") actions.push({ id, command, user, content: f[5] });
+    else if (command === "follow" || command === "unfollow") actions.push({ id, command, user, other: f[5] });
+    else throw new Error(`unknown command "${command}" in line ${JSON.stringify(line.slice(0, 80))}`);
+  }
+  return actions;
+}
+
+export interface SimulateOptions {
+  /** API base URLs; users are spread over them (replicas). */
+  bases: string[];
+  actions: Action[];
+  /** Concurrent clients, each sending one request at a time. */
+  concurrency: number;
+  /** Per-request timeout in milliseconds (the course's simulator: 300). */
+  timeoutMs?: number;
+  username?: string;
+  password?: string;
+  /** Called after each action with the number done so far. */
+  onProgress?: (done: number, errors: number) => void;
+}
+
+export interface Summary {
+  actions: number;
+  errors: number;
+  /** Error counts by kind, e.g. `"tweet: status 500"`, `"follow: timeout"`. */
+  errorsByKind: Record<string, number>;
+  /** A few failed actions with what came back, for diagnosis. */
+  samples: { id: number; command: Command; kind: string; detail: string }[];
+  seconds: number;
+  actionsPerSecond: number;
+  /** Milliseconds, over the answered requests. */
+  latency: { p50: number; p90: number; p99: number; max: number };
+  concurrency: number;
+  servers: number;
+}
+
+function expected(command: Command, status: number): boolean {
+  // The course's simulator counts a 400 on register (user exists) as no error.
+  return command === "register" ? status === 204 || status === 400 : status === 204;
+}
+
+function request(action: Action): { path: string; body: string } {
+  const user = encodeURIComponent(action.user);
+  switch (action.command) {
+    case "register":
+      return {
+        path: "/register",
+        body: JSON.stringify({ username: action.user, email: action.email, pwd: action.pwd }),
+      };
+    case "tweet":
+      return { path: `/msgs/${user}`, body: JSON.stringify({ content: action.content }) };
+    case "follow":
+      return { path: `/fllws/${user}`, body: JSON.stringify({ follow: action.other }) };
+    case "unfollow":
+      return { path: `/fllws/${user}`, body: JSON.stringify({ unfollow: action.other }) };
+  }
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return Math.round((sorted[Math.max(0, index)] ?? 0) * 100) / 100;
+}
+
+/**
+ * Replays the actions with `concurrency` clients taking them in scenario order: an action starts only
+ * after its user's previous action was answered and, for a follow or unfollow, after the other user's
+ * registration was answered. So each user's actions stay in order, the global order is kept within a
+ * window of `concurrency` actions, and registrations are not bunched up at the start. Users are spread
+ * over the base URLs by order of first appearance.
+ */
+export async function simulate(options: SimulateOptions): Promise<Summary> {
+  const timeoutMs = options.timeoutMs ?? 300;
+  const concurrency = Math.max(1, Math.floor(options.concurrency));
+  const credential = btoa(`${options.username ?? "simulator"}:${options.password ?? "super_safe!"}`);
+  const headers = {
+    Connection: "close",
+    "Content-Type": "application/json",
+    Authorization: `Basic ${credential}`,
+  };
+  const actions = options.actions;
+
+  const baseOf = new Map<string, string>();
+  const registered = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  for (const action of actions) {
+    if (!baseOf.has(action.user)) baseOf.set(action.user, options.bases[baseOf.size % options.bases.length] as string);
+    if (action.command === "register" && !registered.has(action.user)) {
+      registered.set(action.user, Promise.withResolvers<void>());
+    }
+  }
+
+  const latencies = new Float64Array(actions.length);
+  let timed = 0;
+  let done = 0;
+  let errors = 0;
+  const errorsByKind: Record<string, number> = {};
+  const samples: Summary["samples"] = [];
+
+  function fail(action: Action, kind: string, detail: string): void {
+    errors++;
+    const key = `${action.command}: ${kind}`;
+    errorsByKind[key] = (errorsByKind[key] ?? 0) + 1;
+    if (samples.length < 20)
+      samples.push({ id: action.id, command: action.command, kind, detail: detail.slice(0, 200) });
+  }
+
+  async function play(action: Action, base: string): Promise<void> {
+    const { path, body } = request(action);
+    const url = `${base}${path}?latest=${action.id}`;
+    const start = performance.now();
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers,
+        body,
+        keepalive: false,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const text = await response.text();
+      latencies[timed++] = performance.now() - start;
+      if (!expected(action.command, response.status)) fail(action, `status ${response.status}`, text);
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === "TimeoutError" || name === "AbortError") fail(action, "timeout", `over ${timeoutMs} ms`);
+      else if ((error as { code?: string }).code === "ConnectionRefused") fail(action, "connection refused", url);
+      else fail(action, `${name}`, (error as Error).message);
+    }
+  }
+
+  let next = 0;
+  const lastOf = new Map<string, Promise<void>>();
+  async function client(): Promise<void> {
+    while (next < actions.length) {
+      const action = actions[next++] as Action;
+      const previous = lastOf.get(action.user);
+      const answered = Promise.withResolvers<void>();
+      lastOf.set(action.user, answered.promise);
+      await previous;
+      if ((action.command === "follow" || action.command === "unfollow") && action.other) {
+        await registered.get(action.other)?.promise;
+      }
+      await play(action, baseOf.get(action.user) as string);
+      answered.resolve();
+      if (action.command === "register") registered.get(action.user)?.resolve();
+      done++;
+      options.onProgress?.(done, errors);
+    }
+  }
+
+  const start = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, client));
+  const seconds = (performance.now() - start) / 1000;
+  const sorted = latencies.slice(0, timed).sort();
+  return {
+    actions: actions.length,
+    errors,
+    errorsByKind,
+    samples,
+    seconds: Math.round(seconds * 100) / 100,
+    actionsPerSecond: Math.round(actions.length / seconds),
+    latency: {
+      p50: percentile(sorted, 50),
+      p90: percentile(sorted, 90),
+      p99: percentile(sorted, 99),
+      max: percentile(sorted, 100),
+    },
+    concurrency,
+    servers: options.bases.length,
+  };
+}
+
+/** A one-line progress bar on stderr, redrawn at most ten times a second. */
+function progressBar(total: number): { update: (done: number, errors: number) => void; end: () => void } {
+  let last = 0;
+  const started = performance.now();
+  function draw(done: number, errors: number): void {
+    const width = 30;
+    const filled = Math.round((done / total) * width);
+    const rate = Math.round(done / ((performance.now() - started) / 1000 || 1));
+    process.stderr.write(
+      `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} ${rate}/s errors ${errors} `,
+    );
+  }
+  return {
+    update(done, errors) {
+      const now = performance.now();
+      if (now - last < 100 && done < total) return;
+      last = now;
+      draw(done, errors);
+    },
+    end() {
+      process.stderr.write("\n");
+    },
+  };
+}
+
+export function formatSummary(s: Summary): string {
+  const lines = [
+    `replayed ${s.actions} actions in ${s.seconds} s: ${s.actionsPerSecond} actions/s, ` +
+      `${s.concurrency} clients, ${s.servers} server${s.servers === 1 ? "" : "s"}`,
+    `latency ms: p50 ${s.latency.p50}  p90 ${s.latency.p90}  p99 ${s.latency.p99}  max ${s.latency.max}`,
+    `errors: ${s.errors}`,
+  ];
+  for (const [kind, count] of Object.entries(s.errorsByKind).sort((a, b) => b[1] - a[1])) {
+    lines.push(`  ${count}  ${kind}`);
+  }
+  for (const sample of s.samples.slice(0, 5)) {
+    lines.push(`  e.g. action ${sample.id} (${sample.command}): ${sample.kind}: ${sample.detail}`);
+  }
+  return lines.join("\n");
+}
+
+const USAGE = `usage: npm run simulate -- [--base URL]... [--scenario FILE] [--concurrency N] [--json]
+  --base URL         API base URL, repeatable or comma-separated to spread users over replicas
+                     (default http://localhost:5001)
+  --scenario FILE    tab-separated scenario (default ${DEFAULT_SCENARIO})
+  --concurrency N    concurrent clients (default 32)
+  --timeout MS       per-request timeout (default 300, as the course's simulator)
+  --limit N          replay only the first N actions
+  --username NAME    simulator credential (default simulator)
+  --password PWD     (default super_safe!)
+  --json             print the summary as JSON on stdout`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      base: { type: "string", multiple: true },
+      scenario: { type: "string" },
+      concurrency: { type: "string" },
+      timeout: { type: "string" },
+      limit: { type: "string" },
+      username: { type: "string" },
+      password: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const bases = (values.base ?? ["http://localhost:5001"])
+    .flatMap((b) => b.split(","))
+    .map((b) => b.trim().replace(/\/+$/, ""))
+    .filter(Boolean);
+  const number = (raw: string | undefined, fallback: number, name: string): number => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, not "${raw}"`);
+    return value;
+  };
+  const scenario = values.scenario ?? DEFAULT_SCENARIO;
+  let actions = parseScenario(readFileSync(scenario, "utf8"));
+  if (values.limit) actions = actions.slice(0, number(values.limit, actions.length, "limit"));
+  const bar = process.stderr.isTTY ? progressBar(actions.length) : undefined;
+  const summary = await simulate({
+    bases,
+    actions,
+    concurrency: number(values.concurrency, 32, "concurrency"),
+    timeoutMs: number(values.timeout, 300, "timeout"),
+    username: values.username,
+    password: values.password,
+    onProgress: bar?.update,
+  });
+  bar?.end();
+  console.log(values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+  return summary.errors === 0 ? 0 : 1;
+}
+
+if (import.meta.main) {
+  try {
+    process.exitCode = await main(Bun.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    console.error(USAGE);
+    process.exitCode = 2;
+  }
+}

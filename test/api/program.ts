@@ -1,0 +1,132 @@
+// Test support for the replay tests: the real program as a child process, and the scenario's end
+// state computed from the scenario and read back through the API.
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Action } from "../../bench/simulate.ts";
+
+const REPO = join(import.meta.dir, "..", "..");
+const AUTH = `Basic ${btoa("simulator:super_safe!")}`;
+
+/** A port nothing listens on right now (the OS picks it; the child binds it a moment later). */
+export function freePort(): number {
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = server.port as number;
+  server.stop(true);
+  return port;
+}
+
+export interface Program {
+  api: string;
+  /** What the program wrote on stderr, for failure messages. */
+  log(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** `bun src/main.ts` on loopback ports of its own; resolves once its API answers /health. */
+export async function startProgram(env: Record<string, string>): Promise<Program> {
+  const apiPort = freePort();
+  const logFile = join(tmpdir(), `minitwit-program-${process.pid}-${apiPort}.log`);
+  const child = Bun.spawn([process.execPath, "src/main.ts"], {
+    cwd: REPO,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOST: "127.0.0.1",
+      PORT: String(freePort()),
+      API_PORT: String(apiPort),
+      METRICS_PORT: String(freePort()),
+      LOG_LEVEL: "warn",
+      ...env,
+    },
+    stdout: "ignore",
+    stderr: Bun.file(logFile),
+  });
+  const api = `http://127.0.0.1:${apiPort}`;
+  const program: Program = {
+    api,
+    log: () => Bun.file(logFile).text(),
+    async stop() {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await child.exited;
+      clearTimeout(timer);
+    },
+  };
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the program exited ${child.exitCode}: ${await program.log()}`);
+    try {
+      if ((await fetch(`${api}/health`)).status === 200) return program;
+    } catch {
+      // not listening yet
+    }
+    await Bun.sleep(100);
+  }
+  await program.stop();
+  throw new Error(`the program did not answer /health within 90 s: ${await program.log()}`);
+}
+
+export interface EndState {
+  /** Messages per user and whom each user follows, by username. */
+  messages: Map<string, number>;
+  follows: Map<string, Set<string>>;
+}
+
+/** The state the scenario leaves when replayed in order: follow adds a pair, unfollow removes it. */
+export function expectedState(actions: Action[]): EndState {
+  const messages = new Map<string, number>();
+  const follows = new Map<string, Set<string>>();
+  for (const action of actions) {
+    if (action.command === "register") {
+      messages.set(action.user, 0);
+      follows.set(action.user, new Set());
+    } else if (action.command === "tweet") {
+      messages.set(action.user, (messages.get(action.user) ?? 0) + 1);
+    } else if (action.command === "follow") {
+      follows.get(action.user)?.add(action.other as string);
+    } else {
+      follows.get(action.user)?.delete(action.other as string);
+    }
+  }
+  return { messages, follows };
+}
+
+/**
+ * The same, read through the API for the given users: GET /msgs/{user} and GET /fllws/{user} with a
+ * `no` far above any user's count (the scenario's largest is in the hundreds). A user that does not
+ * exist answers 404 and is left out.
+ */
+export async function observedState(api: string, users: string[]): Promise<EndState> {
+  const messages = new Map<string, number>();
+  const follows = new Map<string, Set<string>>();
+  const headers = { Authorization: AUTH };
+  async function read(user: string): Promise<void> {
+    const name = encodeURIComponent(user);
+    const msgs = await fetch(`${api}/msgs/${name}?no=10000`, { headers });
+    const fllws = await fetch(`${api}/fllws/${name}?no=10000`, { headers });
+    if (msgs.status === 404 || fllws.status === 404) return;
+    if (msgs.status !== 200 || fllws.status !== 200) {
+      throw new Error(`reading ${user}: ${msgs.status} ${await msgs.text()} / ${fllws.status} ${await fllws.text()}`);
+    }
+    messages.set(user, ((await msgs.json()) as unknown[]).length);
+    follows.set(user, new Set(((await fllws.json()) as { follows: string[] }).follows));
+  }
+  for (let i = 0; i < users.length; i += 8) await Promise.all(users.slice(i, i + 8).map(read));
+  return { messages, follows };
+}
+
+export function totals(state: EndState): { users: number; messages: number; follows: number } {
+  let messages = 0;
+  let follows = 0;
+  for (const count of state.messages.values()) messages += count;
+  for (const set of state.follows.values()) follows += set.size;
+  return { users: state.messages.size, messages, follows };
+}
+
+/** The state as plain sorted data, so that expect().toEqual() shows a readable difference. */
+export function plain(state: EndState): Record<string, { messages: number; follows: string[] }> {
+  const out: Record<string, { messages: number; follows: string[] }> = {};
+  for (const [user, count] of [...state.messages].sort()) {
+    out[user] = { messages: count, follows: [...(state.follows.get(user) ?? [])].sort() };
+  }
+  return out;
+}

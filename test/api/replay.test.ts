@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { DEFAULT_SCENARIO, formatSummary, parseScenario, simulate } from "../../bench/simulate.ts";
+import { type TestDb, testDb } from "../helpers.ts";
+import { expectedState, observedState, type Program, plain, startProgram, totals } from "./program.ts";
+
+// The whole scenario takes tens of seconds on this 2-core machine.
+setDefaultTimeout(300_000);
+
+const actions = parseScenario(readFileSync(DEFAULT_SCENARIO, "utf8"));
+let store: TestDb | undefined;
+let program: Program;
+
+beforeAll(async () => {
+  // PostgreSQL at TEST_DATABASE_URL in a throw-away database, else the embedded engine in memory.
+  if (process.env.TEST_DATABASE_URL) store = await testDb();
+  program = await startProgram(store?.url ? { DATABASE_URL: store.url } : { DATA_DIR: "memory://" });
+});
+
+afterAll(async () => {
+  await program?.stop();
+  await store?.close();
+});
+
+test("[api] the scenario computes to 200 users, 11,306 messages and 6,265 follows", () => {
+  expect(actions).toHaveLength(25_922);
+  expect(totals(expectedState(actions))).toEqual({ users: 200, messages: 11_306, follows: 6_265 });
+});
+
+test("[api] the real program replays the whole scenario at 32 clients: zero errors, none over 0.3 s", async () => {
+  const summary = await simulate({ bases: [program.api], actions, concurrency: 32 });
+  console.error(formatSummary(summary));
+  if (summary.errors > 0) console.error(await program.log());
+  expect(summary.errorsByKind).toEqual({});
+  expect(summary.errors).toBe(0);
+  expect(summary.latency.max).toBeLessThan(300);
+
+  const expected = expectedState(actions);
+  const observed = await observedState(program.api, [...expected.messages.keys()]);
+  expect(totals(observed)).toEqual({ users: 200, messages: 11_306, follows: 6_265 });
+  expect(plain(observed)).toEqual(plain(expected));
+});

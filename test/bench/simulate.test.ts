@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Action, DEFAULT_SCENARIO, formatSummary, parseScenario, simulate } from "../../bench/simulate.ts";
+import { startApp, type TestApp } from "../helpers.ts";
+
+setDefaultTimeout(60_000);
+
+let app: TestApp;
+let dir: string;
+beforeAll(async () => {
+  app = await startApp();
+  dir = mkdtempSync(join(tmpdir(), "minitwit-simulate-"));
+});
+afterAll(async () => {
+  await app.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const AUTH = { Authorization: `Basic ${btoa("simulator:super_safe!")}` };
+
+function line(...fields: (string | number)[]): string {
+  return fields.join("\t");
+}
+
+describe("[bench] the scenario file", () => {
+  test("[bench] the default scenario is found beside the repository and parses to its 25,922 actions", () => {
+    expect(existsSync(DEFAULT_SCENARIO)).toBe(true);
+    const actions = parseScenario(readFileSync(DEFAULT_SCENARIO, "utf8"));
+    expect(actions).toHaveLength(25_922);
+    expect(actions[0]).toEqual({
+      id: 0,
+      command: "register",
+      user: "Roger Histand",
+      email: "Roger+Histand@hotmail.com",
+      pwd: expect.any(String),
+    });
+    const counts: Record<string, number> = {};
+    for (const a of actions) counts[a.command] = (counts[a.command] ?? 0) + 1;
+    expect(counts).toEqual({ register: 200, tweet: 11_306, follow: 9_751, unfollow: 4_665 });
+  });
+
+  test("[bench] lines keep quotes, tabs split fields, the password is the last field, CRLF is tolerated", () => {
+    const text = [
+      line(0, 0, 0, "register", "A B", "a@b", 'p"w'),
+      line(1, 5, 1, "tweet", "A B", 'say "hi", it\'s <b>'),
+      line(2, 5, 2, "follow", "A B", "C"),
+      `${line(3, 5, 3, "unfollow", "A B", "C")}\r`,
+      "",
+    ].join("\n");
+    expect(parseScenario(text)).toEqual([
+      { id: 0, command: "register", user: "A B", email: "a@b", pwd: 'p"w' },
+      { id: 1, command: "tweet", user: "A B", content: 'say "hi", it\'s <b>' },
+      { id: 2, command: "follow", user: "A B", other: "C" },
+      { id: 3, command: "unfollow", user: "A B", other: "C" },
+    ]);
+    expect(() => parseScenario(line(0, 0, 0, "dance", "A"))).toThrow(/unknown command "dance"/);
+  });
+});
+
+describe("[bench] the replayer against the real API", () => {
+  test("[bench] each user's actions stay in order and follows wait for both registrations", async () => {
+    const actions: Action[] = [];
+    let id = 100;
+    for (let u = 0; u < 12; u++) {
+      actions.push({ id: id++, command: "register", user: `sim ${u}`, email: `s${u}@x.org`, pwd: "p" });
+      if (u > 0) actions.push({ id: id++, command: "follow", user: `sim ${u}`, other: `sim ${u - 1}` });
+      for (let m = 0; m < 5; m++) actions.push({ id: id++, command: "tweet", user: `sim ${u}`, content: `${u}-${m}` });
+      if (u > 1) actions.push({ id: id++, command: "unfollow", user: `sim ${u}`, other: `sim ${u - 1}` });
+    }
+    const summary = await simulate({ bases: [app.api], actions, concurrency: 8, timeoutMs: 5000 });
+    expect(summary.errors).toBe(0);
+    expect(summary.actions).toBe(actions.length);
+    expect(summary.latency.p50).toBeGreaterThan(0);
+    expect(summary.latency.max).toBeGreaterThanOrEqual(summary.latency.p99);
+    for (let u = 0; u < 12; u++) {
+      const reply = await fetch(`${app.api}/msgs/${encodeURIComponent(`sim ${u}`)}`, { headers: AUTH });
+      expect(reply.status).toBe(200);
+      const contents = ((await reply.json()) as { content: string }[]).map((m) => m.content);
+      expect(contents).toEqual([4, 3, 2, 1, 0].map((m) => `${u}-${m}`));
+      const follows = await fetch(`${app.api}/fllws/${encodeURIComponent(`sim ${u}`)}`, { headers: AUTH });
+      expect(await follows.json()).toEqual({ follows: u === 1 ? ["sim 0"] : [] });
+    }
+  });
+
+  test("[bench] errors are counted by kind: unexpected status, timeout, refused connection", async () => {
+    const slow = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: async () => {
+        await Bun.sleep(400);
+        return new Response(null, { status: 204 });
+      },
+    });
+    const closed = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+    const refusedBase = `http://127.0.0.1:${closed.port}`;
+    closed.stop(true);
+    try {
+      const tweet: Action[] = [{ id: 1, command: "tweet", user: "nobody at all", content: "x" }];
+      const wrong = await simulate({ bases: [app.api], actions: tweet, concurrency: 1, password: "wrong" });
+      expect(wrong.errorsByKind).toEqual({ "tweet: status 403": 1 });
+      expect(wrong.samples[0]?.detail).toContain("not authorized");
+      const missing = await simulate({ bases: [app.api], actions: tweet, concurrency: 1 });
+      expect(missing.errorsByKind).toEqual({ "tweet: status 404": 1 });
+      const timeout = await simulate({ bases: [`http://127.0.0.1:${slow.port}`], actions: tweet, concurrency: 1 });
+      expect(timeout.errorsByKind).toEqual({ "tweet: timeout": 1 });
+      const refused = await simulate({ bases: [refusedBase], actions: tweet, concurrency: 1 });
+      expect(refused.errors).toBe(1);
+      expect(Object.keys(refused.errorsByKind)[0]).toMatch(/^tweet: /);
+      expect(formatSummary(refused)).toContain("errors: 1");
+    } finally {
+      slow.stop(true);
+    }
+  });
+
+  test("[bench] a registration answered 400 (name taken) is not an error, as in the course's simulator", async () => {
+    const twice: Action[] = [
+      { id: 1, command: "register", user: "twice", email: "t@x.org", pwd: "p" },
+      { id: 2, command: "register", user: "twice", email: "t@x.org", pwd: "p" },
+    ];
+    const summary = await simulate({ bases: [app.api], actions: twice, concurrency: 2 });
+    expect(summary.errors).toBe(0);
+  });
+
+  test("[bench] npm run simulate prints a JSON summary with --json and exits 0 without errors, 1 with", async () => {
+    const scenario = join(dir, "small.csv");
+    writeFileSync(
+      scenario,
+      `${[
+        line(0, 0, 0, "register", "cli one", "c1@x.org", "p"),
+        line(1, 0, 0, "register", "cli two", "c2@x.org", "p"),
+        line(2, 0, 0, "tweet", "cli one", "hello"),
+        line(3, 0, 0, "follow", "cli two", "cli one"),
+      ].join("\n")}\n`,
+    );
+    // Asynchronously: the API under test listens in this very process.
+    async function run(base: string): Promise<{ exitCode: number; stdout: string }> {
+      const child = Bun.spawn(
+        [
+          "npm",
+          "run",
+          "--silent",
+          "simulate",
+          "--",
+          "--base",
+          base,
+          "--scenario",
+          scenario,
+          "--concurrency",
+          "2",
+          "--timeout",
+          "5000",
+          "--json",
+        ],
+        { cwd: join(import.meta.dir, "..", ".."), stdout: "pipe", stderr: "pipe" },
+      );
+      const stdout = await new Response(child.stdout).text();
+      return { exitCode: await child.exited, stdout };
+    }
+    const ok = await run(app.api);
+    const summary = JSON.parse(ok.stdout);
+    expect(summary.errorsByKind).toEqual({});
+    expect(ok.exitCode).toBe(0);
+    expect(summary).toMatchObject({ actions: 4, errors: 0, concurrency: 2, servers: 1 });
+    expect(Object.keys(summary.latency).sort()).toEqual(["max", "p50", "p90", "p99"]);
+    expect(summary.actionsPerSecond).toBeGreaterThan(0);
+    const failing = await run(`${app.api}/nowhere`);
+    expect(failing.exitCode).toBe(1);
+    expect(JSON.parse(failing.stdout).errorsByKind).toEqual({
+      "register: status 404": 2,
+      "tweet: status 404": 1,
+      "follow: status 404": 1,
+    });
+  });
+});
