@@ -440,12 +440,12 @@ describe("[api] bad input: a JSON 400, never a 500", () => {
     expectNoContent(reply);
   });
 
-  test("[api] invalid percent-encoding and very long paths: 400 or 404, never 500", async () => {
+  test("[api] invalid percent-encoding: 400 or 404; a very long path: 414 (the security limit); never 500", async () => {
     for (const reply of [await get("/msgs/%E0%A4%A"), await post("/msgs/%ZZ", { content: "x" })]) {
       expect([400, 404]).toContain(reply.status);
       expectError(reply, reply.status);
     }
-    expectError(await get(`/msgs/${"n".repeat(5000)}`), 404);
+    expectError(await get(`/msgs/${"n".repeat(5000)}`), 414);
     expectError(await get(`/${"deep/".repeat(500)}`), 404);
   });
 
