@@ -222,6 +222,19 @@ export function lockDataDir(dir: string): () => void {
   };
 }
 
+// PGlite runs on this thread and runs its queued queries back to back through promise callbacks: under
+// load that chain never yields, the event loop starves, and new connections and Bun.password.hash results
+// (which arrive from a worker thread) were seen waiting seconds. So top-level queries take turns here,
+// each one starting on a fresh turn of the event loop.
+function turns() {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(run: () => Promise<T>): Promise<T> => {
+    const result = last.then(() => new Promise((resolve) => setImmediate(resolve))).then(run);
+    last = result.catch(() => undefined);
+    return result;
+  };
+}
+
 // PGlite's own query(text, params) rather than postgres.js over pglite-socket: one process,
 // no socket, and no single-connection hang; PGlite serialises queries itself.
 async function openPglite(options: DbOptions): Promise<Db> {
@@ -238,6 +251,7 @@ async function openPglite(options: DbOptions): Promise<Db> {
     throw error;
   }
   const busy = busyCounter();
+  const inTurn = turns();
   type Tx = Pick<PGlite, "query" | "exec">;
   function on(conn: Tx): Queryable {
     return {
@@ -251,7 +265,8 @@ async function openPglite(options: DbOptions): Promise<Db> {
   const top = on(pg);
   return {
     engine: "pglite",
-    query: (name, params) => busy.run(() => top.query(name, params)),
+    // Queries inside a transaction run directly: the transaction already holds PGlite's lock.
+    query: (name, params) => busy.run(() => inTurn(() => top.query(name, params))),
     exec: (text) => busy.run(() => top.exec(text)),
     transaction: (fn) => busy.run(() => pg.transaction((tx) => fn(on(tx)))),
     close: async () => {

@@ -98,10 +98,16 @@ describe("[bench] the replayer against the real API", () => {
     closed.stop(true);
     try {
       const tweet: Action[] = [{ id: 1, command: "tweet", user: "nobody at all", content: "x" }];
-      const wrong = await simulate({ bases: [app.api], actions: tweet, concurrency: 1, password: "wrong" });
+      const wrong = await simulate({
+        bases: [app.api],
+        actions: tweet,
+        concurrency: 1,
+        password: "wrong",
+        timeoutMs: 5000,
+      });
       expect(wrong.errorsByKind).toEqual({ "tweet: status 403": 1 });
       expect(wrong.samples[0]?.detail).toContain("not authorized");
-      const missing = await simulate({ bases: [app.api], actions: tweet, concurrency: 1 });
+      const missing = await simulate({ bases: [app.api], actions: tweet, concurrency: 1, timeoutMs: 5000 });
       expect(missing.errorsByKind).toEqual({ "tweet: status 404": 1 });
       const timeout = await simulate({ bases: [`http://127.0.0.1:${slow.port}`], actions: tweet, concurrency: 1 });
       expect(timeout.errorsByKind).toEqual({ "tweet: timeout": 1 });
@@ -119,7 +125,7 @@ describe("[bench] the replayer against the real API", () => {
       { id: 1, command: "register", user: "twice", email: "t@x.org", pwd: "p" },
       { id: 2, command: "register", user: "twice", email: "t@x.org", pwd: "p" },
     ];
-    const summary = await simulate({ bases: [app.api], actions: twice, concurrency: 2 });
+    const summary = await simulate({ bases: [app.api], actions: twice, concurrency: 2, timeoutMs: 5000 });
     expect(summary.errors).toBe(0);
   });
 
