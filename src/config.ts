@@ -30,6 +30,10 @@ export interface Config {
   readonly logLevel: string;
   readonly trustedProxies: readonly string[];
   readonly version: string;
+  /** Who runs an operator command (flag, unflag), for the log: MINITWIT_OPERATOR, else the login name. */
+  readonly operator: string | undefined;
+  /** A file that also receives the moderation events, e.g. /proc/1/fd/1 (the container's log) under docker exec. */
+  readonly eventLog: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -115,6 +119,8 @@ export function loadConfig(env: Env = process.env): Config {
       .map((s) => s.trim())
       .filter(Boolean),
     version: env.APP_VERSION || "dev",
+    operator: env.MINITWIT_OPERATOR || env.SUDO_USER || env.USER || env.LOGNAME || undefined,
+    eventLog: env.MINITWIT_EVENT_LOG || undefined,
   };
   return Object.freeze(config);
 }

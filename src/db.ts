@@ -1,4 +1,6 @@
 // The one database interface: PostgreSQL through postgres.js, or embedded PGlite, same SQL files.
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 // PGlite finds these files next to its module, which a compiled executable does not have:
 // imported as files, Bun embeds them in the executable and gives their paths, in both modes.
@@ -48,6 +50,10 @@ export class DatabaseUnavailable extends Error {
 const CONNECTION_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
+  "ENOTFOUND", // the host name does not resolve (yet): Swarm DNS while the db service starts
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
   "ETIMEDOUT",
   "EPIPE",
   "CONNECT_TIMEOUT",
@@ -173,6 +179,49 @@ function openPostgres(options: DbOptions & { url: string }): Db {
   };
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
+  }
+}
+
+/**
+ * Takes the embedded database's folder for this process. PGlite works on an in-memory copy and
+ * writes it back, so a second process (an operator command beside `npm start`) would work on a
+ * stale copy and the last to close would win: it is refused instead. Returns the release function.
+ */
+export function lockDataDir(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "minitwit.lock");
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(file, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "EEXIST" || attempt > 0) throw error;
+      const holder = Number.parseInt(readFileSync(file, "utf8"), 10);
+      if (holder !== process.pid && isAlive(holder)) {
+        throw new DatabaseUnavailable(
+          `the embedded database in ${dir} is in use by process ${holder}; stop that process first (or use DATABASE_URL)`,
+        );
+      }
+      unlinkSync(file); // left by a process that is gone
+    }
+  }
+  return () => {
+    try {
+      if (readFileSync(file, "utf8") === String(process.pid)) unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  };
+}
+
 // PGlite runs on this thread and runs its queued queries back to back through promise callbacks: under
 // load that chain never yields, the event loop starves, and new connections and Bun.password.hash results
 // (which arrive from a worker thread) were seen waiting seconds. So top-level queries take turns here,
@@ -189,14 +238,18 @@ function turns() {
 // PGlite's own query(text, params) rather than postgres.js over pglite-socket: one process,
 // no socket, and no single-connection hang; PGlite serialises queries itself.
 async function openPglite(options: DbOptions): Promise<Db> {
-  const [pgliteWasmModule, initdbWasmModule] = await Promise.all(
-    [pgliteWasm, initdbWasm].map(async (path) => WebAssembly.compile(await Bun.file(path).arrayBuffer())),
-  );
-  const pg = await PGlite.create(options.dataDir ?? "./data", {
-    pgliteWasmModule,
-    initdbWasmModule,
-    fsBundle: Bun.file(pgliteData),
-  });
+  const dataDir = options.dataDir ?? "./data";
+  const unlock = dataDir.startsWith("memory://") ? () => {} : lockDataDir(dataDir);
+  let pg: PGlite;
+  try {
+    const [pgliteWasmModule, initdbWasmModule] = await Promise.all(
+      [pgliteWasm, initdbWasm].map(async (path) => WebAssembly.compile(await Bun.file(path).arrayBuffer())),
+    );
+    pg = await PGlite.create(dataDir, { pgliteWasmModule, initdbWasmModule, fsBundle: Bun.file(pgliteData) });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const busy = busyCounter();
   const inTurn = turns();
   type Tx = Pick<PGlite, "query" | "exec">;
@@ -216,7 +269,13 @@ async function openPglite(options: DbOptions): Promise<Db> {
     query: (name, params) => busy.run(() => inTurn(() => top.query(name, params))),
     exec: (text) => busy.run(() => top.exec(text)),
     transaction: (fn) => busy.run(() => pg.transaction((tx) => fn(on(tx)))),
-    close: () => pg.close(),
+    close: async () => {
+      try {
+        await pg.close();
+      } finally {
+        unlock();
+      }
+    },
     pool: () => ({ size: 1, inUse: Math.min(busy.get(), 1) }),
   };
 }

@@ -10,12 +10,16 @@ import latestGet from "../sql/latest/get.sql" with { type: "text" };
 import latestSet from "../sql/latest/set.sql" with { type: "text" };
 import messagesApiPublic from "../sql/messages/api_public.sql" with { type: "text" };
 import messagesApiUser from "../sql/messages/api_user.sql" with { type: "text" };
+import messagesCountFlagged from "../sql/messages/count_flagged.sql" with { type: "text" };
+import messagesFlag from "../sql/messages/flag.sql" with { type: "text" };
 import messagesHome from "../sql/messages/home_timeline.sql" with { type: "text" };
 import messagesHomeBefore from "../sql/messages/home_timeline_before.sql" with { type: "text" };
 import messagesInsert from "../sql/messages/insert.sql" with { type: "text" };
 import messagesInsertByName from "../sql/messages/insert_by_name.sql" with { type: "text" };
+import messagesList from "../sql/messages/list.sql" with { type: "text" };
 import messagesPublic from "../sql/messages/public_timeline.sql" with { type: "text" };
 import messagesPublicBefore from "../sql/messages/public_timeline_before.sql" with { type: "text" };
+import messagesUnflag from "../sql/messages/unflag.sql" with { type: "text" };
 import messagesUser from "../sql/messages/user_timeline.sql" with { type: "text" };
 import messagesUserBefore from "../sql/messages/user_timeline_before.sql" with { type: "text" };
 import metricsLatest from "../sql/metrics/latest.sql" with { type: "text" };
@@ -24,6 +28,7 @@ import metricsRowCounts from "../sql/metrics/row_counts.sql" with { type: "text"
 import init from "../sql/migrations/0001_init.sql" with { type: "text" };
 import rowCounts from "../sql/migrations/0002_row_counts.sql" with { type: "text" };
 import autovacuumVisibility from "../sql/migrations/0003_autovacuum_visibility.sql" with { type: "text" };
+import flaggedIndex from "../sql/migrations/0004_flagged_index.sql" with { type: "text" };
 import schemaApplied from "../sql/schema/applied.sql" with { type: "text" };
 import schemaRecord from "../sql/schema/record.sql" with { type: "text" };
 import usersById from "../sql/users/by_id.sql" with { type: "text" };
@@ -44,12 +49,16 @@ export const queries = {
   "latest/set": latestSet,
   "messages/api_public": messagesApiPublic,
   "messages/api_user": messagesApiUser,
+  "messages/count_flagged": messagesCountFlagged,
+  "messages/flag": messagesFlag,
   "messages/home_timeline": messagesHome,
   "messages/home_timeline_before": messagesHomeBefore,
   "messages/insert": messagesInsert,
   "messages/insert_by_name": messagesInsertByName,
+  "messages/list": messagesList,
   "messages/public_timeline": messagesPublic,
   "messages/public_timeline_before": messagesPublicBefore,
+  "messages/unflag": messagesUnflag,
   "messages/user_timeline": messagesUser,
   "messages/user_timeline_before": messagesUserBefore,
   "metrics/latest": metricsLatest,
@@ -71,4 +80,5 @@ export const migrations: readonly { readonly name: string; readonly sql: string 
   { name: "0001_init", sql: init },
   { name: "0002_row_counts", sql: rowCounts },
   { name: "0003_autovacuum_visibility", sql: autovacuumVisibility },
+  { name: "0004_flagged_index", sql: flaggedIndex },
 ];
