@@ -1,4 +1,5 @@
 // Builds the Elysia apps (web pages, simulator API) without listening; main.ts and tests listen.
+import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
 import { ErrorPage } from "../views/forms.tsx";
 import stylesheet from "../views/static/style.css" with { type: "text" };
@@ -68,24 +69,20 @@ function observed(deps: Deps) {
   };
 }
 
-// Pages are strings that start with the doctype (views/layout.tsx): labelled as HTML without the
-// scans and trimmed copies of each page that @elysiajs/html's auto-detection makes (docs/performance.md).
+// Pages are strings that start with the doctype (views/layout.tsx): recognising them by that
+// prefix spares @elysiajs/html's default detection, which trims a copy of every page (docs/performance.md).
 const DOCTYPE = "<!doctype html>";
-
-function htmlPages() {
-  return new Elysia({ name: "html-pages" }).mapResponse({ as: "global" }, ({ responseValue }) => {
-    if (typeof responseValue === "string" && responseValue.startsWith(DOCTYPE)) {
-      // Elysia adds the status and headers of `set` to the Response, as it did for the plugin's.
-      return new Response(responseValue, { headers: { "content-type": "text/html; charset=utf-8" } });
-    }
-  });
-}
+const htmlPages = html({
+  contentType: "text/html; charset=utf-8",
+  autoDoctype: false,
+  isHtml: (value) => typeof value === "string" && value.startsWith(DOCTYPE),
+});
 
 export function buildWeb(deps: Deps) {
   return new Elysia({ name: "web" })
     .use(observe("web", observed(deps)))
     .use(securityPlugin(deps.config, "web"))
-    .use(htmlPages())
+    .use(htmlPages)
     .derive({ as: "global" }, ({ request }) => ({ requestId: requestIdOf(request) }))
     .onError({ as: "global" }, ({ code, error, set, request }) => {
       const { status, message } = describeError(code, error);
