@@ -46,20 +46,36 @@ export interface TestApp extends TestDb {
   stop(): Promise<void>;
 }
 
-/** The program's apps on ephemeral loopback ports, over a fresh database. */
-export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const store = await testDb();
-  const config = loadConfig({ LOG_LEVEL: "silent", ...env });
-  const apps = buildApps({ config, db: store.db });
+export interface Listening {
+  web: string;
+  api: string;
+  stop(): Promise<void>;
+}
+
+/** Built apps listening on ephemeral loopback ports, with the program's body limit. */
+export function listenApps(apps: ReturnType<typeof buildApps>): Listening {
   const web = apps.web.listen({ port: 0, hostname: "127.0.0.1", ...SERVE_LIMITS });
   const api = apps.api.listen({ port: 0, hostname: "127.0.0.1", ...SERVE_LIMITS });
   return {
-    ...store,
     web: `http://127.0.0.1:${web.server?.port}`,
     api: `http://127.0.0.1:${api.server?.port}`,
     async stop() {
       await web.stop(true);
       await api.stop(true);
+    },
+  };
+}
+
+/** The program's apps on ephemeral loopback ports, over a fresh database. */
+export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const store = await testDb();
+  const config = loadConfig({ LOG_LEVEL: "silent", ...env });
+  const servers = listenApps(buildApps({ config, db: store.db }));
+  return {
+    ...store,
+    ...servers,
+    async stop() {
+      await servers.stop();
       await store.close();
     },
   };

@@ -5,7 +5,7 @@ import { buildApps } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { BODY_LOG_LIMIT, bodyContent, clientIp, createLogger, isTrusted, REDACTED, redact } from "../src/log.ts";
 import { createMetrics } from "../src/metrics.ts";
-import { Client, type TestDb, testDb } from "./helpers.ts";
+import { Client, listenApps, type TestDb, testDb } from "./helpers.ts";
 
 type Line = Record<string, unknown>;
 
@@ -69,14 +69,9 @@ beforeAll(async () => {
   apps.web.get("/boom/now", () => {
     throw new TypeError("kaboom in a handler");
   });
-  const w = apps.web.listen({ port: 0, hostname: "127.0.0.1" });
-  const a = apps.api.listen({ port: 0, hostname: "127.0.0.1" });
-  web = `http://127.0.0.1:${w.server?.port}`;
-  api = `http://127.0.0.1:${a.server?.port}`;
-  stop = async () => {
-    await w.stop(true);
-    await a.stop(true);
-  };
+  const servers = listenApps(apps);
+  ({ web, api } = servers);
+  stop = servers.stop;
 });
 afterAll(async () => {
   await stop();

@@ -12,7 +12,7 @@ import {
   statusLabel,
 } from "../src/metrics.ts";
 import { businessEvent, statusOf } from "../src/observe.ts";
-import { Client, type TestDb, testDb } from "./helpers.ts";
+import { Client, listenApps, type TestDb, testDb } from "./helpers.ts";
 
 let store: TestDb;
 let metrics: Metrics;
@@ -26,14 +26,9 @@ beforeAll(async () => {
   metrics.watch(store.db);
   const config = loadConfig({ LOG_LEVEL: "silent", APP_VERSION: "9.9.9-test" });
   const apps = buildApps({ config, db: store.db, metrics, logger: createLogger(config) });
-  const w = apps.web.listen({ port: 0, hostname: "127.0.0.1" });
-  const a = apps.api.listen({ port: 0, hostname: "127.0.0.1" });
-  web = `http://127.0.0.1:${w.server?.port}`;
-  api = `http://127.0.0.1:${a.server?.port}`;
-  stop = async () => {
-    await w.stop(true);
-    await a.stop(true);
-  };
+  const servers = listenApps(apps);
+  ({ web, api } = servers);
+  stop = servers.stop;
 });
 afterAll(async () => {
   await stop();

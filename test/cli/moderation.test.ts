@@ -9,7 +9,7 @@ import { listMessages } from "../../src/data/moderation.ts";
 import { type Db, openDb } from "../../src/db.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { migrate } from "../../src/migrate.ts";
-import { Client, type TestDb, testDb } from "../helpers.ts";
+import { Client, listenApps, type TestDb, testDb } from "../helpers.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const SIM_AUTH = { authorization: `Basic ${btoa("simulator:super_safe!")}` };
@@ -56,14 +56,9 @@ beforeAll(async () => {
   }
   metrics.watch(db);
   const apps = buildApps({ config: loadConfig({ LOG_LEVEL: "silent" }), db, metrics });
-  const w = apps.web.listen({ port: 0, hostname: "127.0.0.1" });
-  const a = apps.api.listen({ port: 0, hostname: "127.0.0.1" });
-  web = `http://127.0.0.1:${w.server?.port}`;
-  api = `http://127.0.0.1:${a.server?.port}`;
-  stopServers = async () => {
-    await w.stop(true);
-    await a.stop(true);
-  };
+  const servers = listenApps(apps);
+  ({ web, api } = servers);
+  stopServers = servers.stop;
   const alice = new Client(web);
   await alice.register("alice");
   await alice.login("alice");

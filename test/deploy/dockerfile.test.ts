@@ -12,6 +12,7 @@ const runStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
 describe("[dockerfile] image", () => {
   test("[dockerfile] builds on Bun's image at package.json's Bun version and runs on a small base", () => {
     expect(stages.length).toBe(2);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile variable, read literally
     expect(stages[0]).toBe("FROM oven/bun:${BUN_VERSION} AS build");
     expect(dockerfile).toContain(`ARG BUN_VERSION=${pkg.devDependencies.bun}`);
     expect(stages[1]).toMatch(/^FROM gcr\.io\/distroless\/cc-debian12:nonroot$/);
@@ -36,7 +37,9 @@ describe("[dockerfile] image", () => {
   });
 
   test("[dockerfile] OCI labels carry the version and revision build arguments", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile variable, read literally
     expect(runStage).toContain('org.opencontainers.image.version="${VERSION}"');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile variable, read literally
     expect(runStage).toContain('org.opencontainers.image.revision="${REVISION}"');
     expect(runStage).toMatch(/ARG VERSION=/);
     expect(runStage).toMatch(/ARG REVISION=/);

@@ -1,8 +1,9 @@
 // The browser test: Debian's Chromium driven by Playwright through the real pages of a running program.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { startApp, type TestApp } from "../helpers.ts";
+import { launchChromium } from "./chromium.ts";
 
 const SCREENSHOT = process.env.SCREENSHOT_PATH ?? join("test-results", "browser.png");
 
@@ -16,20 +17,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   app = await startApp();
-  // Playwright gives every launch a fresh, empty user-data-dir of its own.
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -2,7 +2,8 @@
 // pages on another site (evil.test) and on a sibling origin (same host, other port).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Server } from "bun";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../e2e/chromium.ts";
 import { Client, startApp, type TestApp } from "../helpers.ts";
 
 const ATTACKER_PORT = 6420;
@@ -37,20 +38,10 @@ beforeAll(async () => {
         headers: { "content-type": "text/html" },
       }),
   });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      // evil.test is another site on this machine.
-      "--host-resolver-rules=MAP evil.test 127.0.0.1",
-    ],
-  });
+  browser = await launchChromium([
+    // evil.test is another site on this machine.
+    "--host-resolver-rules=MAP evil.test 127.0.0.1",
+  ]);
 }, 60_000);
 
 afterAll(async () => {
