@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { credentialCheck, NO_CAP, parseLatest } from "../../src/api/simulator.ts";
 import { buildApi } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { startApp, type TestApp } from "../helpers.ts";
 
 // Starting a database takes seconds when the machine is busy.
-setDefaultTimeout(30_000);
 
 let app: TestApp;
 beforeAll(async () => {

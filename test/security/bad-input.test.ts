@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { LIMITS } from "../../src/data/users.ts";
 import { BODY_LIMIT } from "../../src/security.ts";
 import { Client, startApp, type TestApp } from "../helpers.ts";
 
 // A busy two-core machine can slow these well past bun's 5 s default.
-setDefaultTimeout(30_000);
 
 let app: TestApp;
 let author: Client;

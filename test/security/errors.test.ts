@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { buildApi, buildWeb, describeError } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { DatabaseUnavailable } from "../../src/db.ts";
 import { type TestDb, testDb } from "../helpers.ts";
 
 // A busy two-core machine can slow these well past bun's 5 s default.
-setDefaultTimeout(30_000);
 
 let store: TestDb;
 beforeAll(async () => {

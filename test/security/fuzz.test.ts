@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, startApp, type TestApp } from "../helpers.ts";
 
 // A busy two-core machine can slow these well past bun's 5 s default.
-setDefaultTimeout(30_000);
 
 // A small seeded fuzz test: the same inputs every run (change SEED to explore), a bounded count.
 const SEED = 20_261_128;

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { buildWeb } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { COOKIE_NAME } from "../../src/session.ts";
 import { Client, startApp, type TestApp } from "../helpers.ts";
 
 // A busy two-core machine can slow these well past bun's 5 s default.
-setDefaultTimeout(30_000);
 
 let app: TestApp;
 beforeAll(async () => {

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { clientAddress, LOGIN_MAX_FAILURES, loginThrottle } from "../../src/security.ts";
 import { startApp, type TestApp } from "../helpers.ts";
 
 // A busy two-core machine can slow these well past bun's 5 s default.
-setDefaultTimeout(30_000);
 
 let app: TestApp;
 beforeAll(async () => {
