@@ -83,10 +83,9 @@ export function buildWeb(deps: Deps) {
     .use(observe("web", observed(deps)))
     .use(securityPlugin(deps.config, "web"))
     .use(htmlPages)
-    .derive({ as: "global" }, ({ request }) => ({ requestId: requestIdOf(request) }))
     .onError({ as: "global" }, ({ code, error, set, request }) => {
       const { status, message } = describeError(code, error);
-      // requestIdOf, not the derived requestId: errors thrown before derive (onRequest hooks) have none.
+      // The same id as the access-log line of this request (observe.ts).
       const id = requestIdOf(request);
       const detail = status >= 500 && status !== 503 ? `Something went wrong. Request id: ${id}` : message;
       set.status = status;

@@ -5,10 +5,10 @@ import { type Deps, redirectTo, sessionPlugin } from "../context.ts";
 import { follow, unfollow } from "../data/follows.ts";
 import { userByName } from "../data/users.ts";
 import { notFound, unauthorized } from "../errors.ts";
+import type { Session } from "../session.ts";
 
 export function followRoutes({ config, db }: Deps) {
-  const plugin = sessionPlugin(config);
-  type Ctx = { request: Request; params: { username: string }; session: import("../session.ts").Session };
+  type Ctx = { request: Request; params: { username: string }; session: Session };
 
   async function act({ request, params, session }: Ctx, action: "follow" | "unfollow"): Promise<Response> {
     const user = session.user;
@@ -26,7 +26,7 @@ export function followRoutes({ config, db }: Deps) {
   }
 
   return new Elysia({ name: "web-follow" })
-    .use(plugin)
+    .use(sessionPlugin(config))
     .get("/:username/follow", (ctx) => act(ctx, "follow"))
     .post("/:username/follow", (ctx) => act(ctx, "follow"))
     .get("/:username/unfollow", (ctx) => act(ctx, "unfollow"))
