@@ -26,6 +26,8 @@ export interface Db extends Queryable {
   close(): Promise<void>;
   /** Connections of the pool and how many are busy now (metrics). */
   pool(): { size: number; inUse: number };
+  /** Opens every connection of the pool now instead of on the first requests that need them. */
+  connect(): Promise<void>;
 }
 
 export interface DbOptions {
@@ -176,6 +178,11 @@ function openPostgres(options: DbOptions & { url: string }): Db {
     close: () => sql.end({ timeout: 5 }),
     // Queries beyond the pool wait (or pipeline) on a busy connection: in use never exceeds the size.
     pool: () => ({ size, inUse: Math.min(busy.get(), size) }),
+    // postgres.js opens another connection for a query while all open ones are busy, up to the size:
+    // as many short sleeps at once as the pool has connections open them all.
+    connect: async () => {
+      await Promise.all(Array.from({ length: size }, () => sql.unsafe("SELECT pg_sleep(0.02)")));
+    },
   };
 }
 
@@ -277,6 +284,8 @@ async function openPglite(options: DbOptions): Promise<Db> {
       }
     },
     pool: () => ({ size: 1, inUse: Math.min(busy.get(), 1) }),
+    // In-process: the one connection is open from the start.
+    connect: async () => {},
   };
 }
 

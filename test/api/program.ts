@@ -3,17 +3,10 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Action } from "../../bench/simulate.ts";
+import { freePort } from "../ports.ts";
 
 const REPO = join(import.meta.dir, "..", "..");
 const AUTH = `Basic ${btoa("simulator:super_safe!")}`;
-
-/** A port nothing listens on right now (the OS picks it; the child binds it a moment later). */
-export function freePort(): number {
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = server.port as number;
-  server.stop(true);
-  return port;
-}
 
 export interface Program {
   api: string;

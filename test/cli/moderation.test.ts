@@ -30,6 +30,7 @@ const db: Db = {
   transaction: (fn) => current.transaction(fn),
   close: () => current.close(),
   pool: () => current.pool(),
+  connect: () => current.connect(),
 };
 
 // The Prometheus gauge of flagged messages, as a replica's /metrics reports it.

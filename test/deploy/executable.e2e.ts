@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import postgres from "postgres";
 import { Client } from "../helpers.ts";
+import { freePort } from "../ports.ts";
 
 const BUILT = resolve(import.meta.dir, "../../dist/minitwit");
 const PG_SERVER = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
@@ -19,14 +20,6 @@ beforeAll(() => {
   chmodSync(executable, 0o755);
 });
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
-
-/** A port nobody listens on right now (the OS picks it). */
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
 
 interface Running {
   proc: Bun.Subprocess<"ignore", "pipe", "pipe">;

@@ -6,16 +6,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startApp, type TestApp } from "../helpers.ts";
+import { freePort } from "../ports.ts";
 
 const CONFIG = resolve(import.meta.dir, "../../swarm/nginx.conf");
 const folder = mkdtempSync(join(tmpdir(), "minitwit-proxy-"));
-
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
 
 let app: TestApp;
 let echo: Bun.Server<unknown>;

@@ -9,11 +9,17 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { expandMacros } from "../../observability/dashboards/postgres.ts";
 import { Client } from "../helpers.ts";
+import { freePort } from "../ports.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const SERVER = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-// This helper's port range is 6200-6299; the e2e test takes 6230-6239.
-const PORTS = { web: 6230, api: 6231, webMetrics: 6232, apiMetrics: 6233, prometheus: 6234 };
+const PORTS = {
+  web: freePort(),
+  api: freePort(),
+  webMetrics: freePort(),
+  apiMetrics: freePort(),
+  prometheus: freePort(),
+};
 const WEB = `http://127.0.0.1:${PORTS.web}`;
 const API = `http://127.0.0.1:${PORTS.api}`;
 const PROM = `http://127.0.0.1:${PORTS.prometheus}`;
