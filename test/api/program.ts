@@ -2,7 +2,7 @@
 // state computed from the scenario and read back through the API.
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Action } from "../../bench/simulate.ts";
+import { type Action, simulate } from "../../bench/simulate.ts";
 import { freePort } from "../ports.ts";
 
 const REPO = join(import.meta.dir, "..", "..");
@@ -56,6 +56,28 @@ export async function startProgram(env: Record<string, string>): Promise<Program
   }
   await program.stop();
   throw new Error(`the program did not answer /health within 90 s: ${await program.log()}`);
+}
+
+/**
+ * Traffic before the measured replay, as a deployed replica serves before the simulator's peak reaches
+ * it: 32 users outside the scenario register at once on every server, then each posts and follows
+ * another. A process that has just started compiles its code paths, and each new database connection
+ * loads its catalog caches and plans its statements, on its first requests; measured cold, 32
+ * registrations at once took up to 0.35 s here. The scenario's own users are untouched, so the
+ * end-state checks still see exactly the scenario's state. Every warm-up request must succeed.
+ */
+export async function warmUp(bases: string[]): Promise<void> {
+  const actions: Action[] = [];
+  const name = (i: number) => `warm-up ${i}`;
+  for (let i = 0; i < 32 * bases.length; i++) {
+    actions.push({ id: -1, command: "register", user: name(i), email: `warm-up-${i}@example.com`, pwd: "warm-up" });
+  }
+  for (let i = 0; i < 32 * bases.length; i++) {
+    actions.push({ id: -1, command: "tweet", user: name(i), content: "Warming up." });
+    actions.push({ id: -1, command: "follow", user: name(i), other: name((i + 1) % (32 * bases.length)) });
+  }
+  const summary = await simulate({ bases, actions, concurrency: 32 * bases.length, timeoutMs: 10_000 });
+  if (summary.errors > 0) throw new Error(`warm-up failed: ${JSON.stringify(summary.samples)}`);
 }
 
 export interface EndState {

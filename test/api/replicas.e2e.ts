@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { DEFAULT_SCENARIO, formatSummary, parseScenario, simulate } from "../../bench/simulate.ts";
 import { type TestDb, testDb } from "../helpers.ts";
-import { expectedState, observedState, type Program, plain, startProgram, totals } from "./program.ts";
+import { expectedState, observedState, type Program, plain, startProgram, totals, warmUp } from "./program.ts";
 
 setDefaultTimeout(300_000);
 
@@ -18,6 +18,7 @@ beforeAll(async () => {
   const env = { DATABASE_URL: store.url as string };
   // Started together: both run the migrations at once, under the advisory lock.
   programs = await Promise.all([startProgram(env), startProgram(env)]);
+  await warmUp(programs.map((p) => p.api));
 });
 
 afterAll(async () => {
