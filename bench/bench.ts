@@ -506,9 +506,30 @@ export function writeDocs(markdown: string, path = join(ROOT, "docs", "performan
   writeFileSync(path, text);
 }
 
-if (import.meta.main) {
+const USAGE = `usage: npm run bench -- [--database URL] [--growth-database URL]... [options]
+  --database URL          seeded PostgreSQL database to measure (default DATABASE_URL)
+  --growth-database URL   a smaller twin for the growth check, repeatable
+  --seconds N             seconds per read workload (default 20)
+  --growth-seconds N      seconds per workload of the growth check (default 4)
+  --connections N         concurrent connections (default 32)
+  --port N                first of seven consecutive loopback ports (default 6501)
+  --pool N                DATABASE_POOL of the server under test (default: the program's)
+  --scenario FILE         simulator scenario to replay (default the course's)
+  --replay-actions N      replay only the first N actions
+  --replay-timeout MS     per-request timeout of the replay (default 300)
+  --write                 put the table into docs/performance.md`;
+
+/** A whole number of at least 1 from the command line; undefined when the option is absent. */
+function positive(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, not "${raw}"`);
+  return value;
+}
+
+async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: Bun.argv.slice(2),
+    args: argv,
     options: {
       database: { type: "string" },
       "growth-database": { type: "string", multiple: true },
@@ -521,33 +542,43 @@ if (import.meta.main) {
       "replay-actions": { type: "string" },
       "replay-timeout": { type: "string" },
       write: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
     },
   });
-  const database = values.database ?? process.env.DATABASE_URL;
-  if (!database) {
-    console.error(
-      "usage: npm run bench -- [--database URL] [--growth-database URL]... [--seconds 20] [--growth-seconds 4] " +
-        "[--connections 32] [--port 6501] [--pool N] [--scenario FILE] [--replay-actions N] [--replay-timeout 300] [--write]",
-    );
-    process.exit(2);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
   }
+  const database = values.database ?? process.env.DATABASE_URL;
+  if (!database) throw new Error("no database: give --database URL or set DATABASE_URL");
   const report = await bench(
     {
       database,
       growthDatabases: values["growth-database"],
-      seconds: Number(values.seconds),
-      growthSeconds: Number(values["growth-seconds"]),
-      connections: Number(values.connections),
-      port: Number(values.port),
-      pool: values.pool === undefined ? undefined : Number(values.pool),
+      seconds: positive(values.seconds, "seconds") as number,
+      growthSeconds: positive(values["growth-seconds"], "growth-seconds") as number,
+      connections: positive(values.connections, "connections") as number,
+      port: positive(values.port, "port") as number,
+      pool: positive(values.pool, "pool"),
       scenario: values.scenario,
-      replayActions: values["replay-actions"] === undefined ? undefined : Number(values["replay-actions"]),
-      replayTimeout: values["replay-timeout"] === undefined ? undefined : Number(values["replay-timeout"]),
+      replayActions: positive(values["replay-actions"], "replay-actions"),
+      replayTimeout: positive(values["replay-timeout"], "replay-timeout"),
     },
     // Without passwords that a URL may hold.
-    `npm run bench -- ${Bun.argv.slice(2).join(" ")}`.replace(/\/\/([^:/@\s]+):[^@\s]*@/g, "//$1@").trim(),
+    `npm run bench -- ${argv.join(" ")}`.replace(/\/\/([^:/@\s]+):[^@\s]*@/g, "//$1@").trim(),
   );
   const markdown = render(report);
   console.log(markdown);
   if (values.write) writeDocs(markdown);
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    process.exitCode = await main(Bun.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    console.error(USAGE);
+    process.exitCode = 2;
+  }
 }

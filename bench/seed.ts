@@ -238,21 +238,30 @@ function count(raw: string | undefined, name: string, fallback: number): number 
   return value;
 }
 
-if (import.meta.main) {
+const USAGE = `usage: npm run seed -- [--users N] [--follows N] [--messages N] [--database URL]
+  --users N       users to create (default 120,000)
+  --follows N     follow relations, skewed towards a few popular users (default 3,500,000)
+  --messages N    messages over the last year, some flagged (default 5,000,000)
+  --database URL  PostgreSQL database to fill (default DATABASE_URL); it is migrated first
+Every seeded user signs in with the password ${SEED_PASSWORD}.`;
+
+async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: Bun.argv.slice(2),
+    args: argv,
     options: {
       users: { type: "string" },
       follows: { type: "string" },
       messages: { type: "string" },
       database: { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
   });
-  const url = values.database ?? process.env.DATABASE_URL;
-  if (!url) {
-    console.error("usage: npm run seed -- --users N --follows N --messages N [--database URL] (default DATABASE_URL)");
-    process.exit(2);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
   }
+  const url = values.database ?? process.env.DATABASE_URL;
+  if (!url) throw new Error("no database: give --database URL or set DATABASE_URL");
   const sizes = {
     users: count(values.users, "users", 120_000),
     follows: count(values.follows, "follows", 3_500_000),
@@ -265,4 +274,15 @@ if (import.meta.main) {
       `in ${report.seconds.toFixed(0)} s; most followed: ${report.topFollowers.join(", ")}; median followers ` +
       `${report.medianFollowers}; password of every user: ${SEED_PASSWORD}`,
   );
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    process.exitCode = await main(Bun.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    console.error(USAGE);
+    process.exitCode = 2;
+  }
 }
