@@ -179,9 +179,9 @@ function openPostgres(options: DbOptions & { url: string }): Db {
     // Queries beyond the pool wait (or pipeline) on a busy connection: in use never exceeds the size.
     pool: () => ({ size, inUse: Math.min(busy.get(), size) }),
     // postgres.js opens another connection for a query while all open ones are busy, up to the size:
-    // as many short sleeps at once as the pool has connections open them all.
+    // as many short sleeps at once as the pool has connections open them all. Bounded like any query.
     connect: async () => {
-      await Promise.all(Array.from({ length: size }, () => sql.unsafe("SELECT pg_sleep(0.02)")));
+      await Promise.all(Array.from({ length: size }, () => top.exec("SELECT pg_sleep(0.02)")));
     },
   };
 }

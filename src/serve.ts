@@ -24,7 +24,11 @@ export async function serve(config: Config): Promise<void> {
   // Before the ports open (and /health answers, which is when the proxy sends traffic): the pool's
   // connections and the password hasher's first run would otherwise cost the first burst of requests
   // after a start or a rolling update up to 0.3 s each, the simulator's timeout.
-  await Promise.all([db.connect(), Bun.password.hash("warm-up", HASH)]);
+  // A database that is away now is not fatal: requests answer 503 until it returns (security.md).
+  await Promise.all([
+    db.connect().catch((error) => console.error(`database not reachable yet: ${(error as Error).message}`)),
+    Bun.password.hash("warm-up", HASH),
+  ]);
   const servers: (Bun.Server<unknown> | null)[] = [];
   // Prometheus scrapes this port on every replica; the proxy publishes only the web and API ports.
   servers.push(metricsRoutes(metrics).listen({ port: config.metricsPort, hostname: config.host }).server);
