@@ -2,7 +2,7 @@
 // state computed from the scenario and read back through the API.
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Action, simulate } from "../../bench/simulate.ts";
+import { type Action, DEFAULT_SCENARIO, type Summary, simulate } from "../../bench/simulate.ts";
 import { freePort } from "../ports.ts";
 
 const REPO = join(import.meta.dir, "..", "..");
@@ -78,6 +78,35 @@ export async function warmUp(bases: string[]): Promise<void> {
   }
   const summary = await simulate({ bases, actions, concurrency: 32 * bases.length, timeoutMs: 10_000 });
   if (summary.errors > 0) throw new Error(`warm-up failed: ${JSON.stringify(summary.samples)}`);
+}
+
+/**
+ * The whole scenario replayed by `npm run simulate` in a process of its own, as the course's simulator
+ * is: the client's timing is not disturbed by this test process's heap (the files before it leave
+ * databases and servers behind for the garbage collector).
+ */
+export async function replay(bases: string[], concurrency: number): Promise<Summary> {
+  const child = Bun.spawn(
+    [
+      process.execPath,
+      "bench/simulate.ts",
+      ...bases.flatMap((base) => ["--base", base]),
+      "--scenario",
+      DEFAULT_SCENARIO,
+      "--concurrency",
+      String(concurrency),
+      "--json",
+    ],
+    { cwd: REPO, env: { PATH: process.env.PATH ?? "" }, stdout: "pipe", stderr: "pipe" },
+  );
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  // Exit code 1 means the replay counted errors, which the summary lists; anything else is a failure.
+  if (code !== 0 && code !== 1) throw new Error(`npm run simulate exited ${code}: ${err}`);
+  return JSON.parse(out) as Summary;
 }
 
 export interface EndState {

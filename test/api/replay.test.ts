@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { DEFAULT_SCENARIO, formatSummary, parseScenario, simulate } from "../../bench/simulate.ts";
+import { DEFAULT_SCENARIO, formatSummary, parseScenario } from "../../bench/simulate.ts";
 import { type TestDb, testDb } from "../helpers.ts";
-import { expectedState, observedState, type Program, plain, startProgram, totals, warmUp } from "./program.ts";
+import { expectedState, observedState, type Program, plain, replay, startProgram, totals, warmUp } from "./program.ts";
 
 // The whole scenario takes tens of seconds on this 2-core machine.
 setDefaultTimeout(300_000);
@@ -35,7 +35,7 @@ test("[api] the scenario computes to 200 users, 11,306 messages and 6,265 follow
 const CLIENTS = process.env.TEST_DATABASE_URL ? 32 : 16;
 
 test(`[api] the real program replays the whole scenario at ${CLIENTS} clients: zero errors, none over 0.3 s`, async () => {
-  const summary = await simulate({ bases: [program.api], actions, concurrency: CLIENTS });
+  const summary = await replay([program.api], CLIENTS);
   console.error(formatSummary(summary));
   if (summary.errors > 0) console.error(await program.log());
   expect(summary.errorsByKind).toEqual({});

@@ -2,9 +2,9 @@
 // spreading the users over both. Needs TEST_DATABASE_URL (.ci/run gives it); without it, it fails.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { DEFAULT_SCENARIO, formatSummary, parseScenario, simulate } from "../../bench/simulate.ts";
+import { DEFAULT_SCENARIO, formatSummary, parseScenario } from "../../bench/simulate.ts";
 import { type TestDb, testDb } from "../helpers.ts";
-import { expectedState, observedState, type Program, plain, startProgram, totals, warmUp } from "./program.ts";
+import { expectedState, observedState, type Program, plain, replay, startProgram, totals, warmUp } from "./program.ts";
 
 setDefaultTimeout(300_000);
 
@@ -27,7 +27,10 @@ afterAll(async () => {
 });
 
 test("[api] two replicas on one PostgreSQL replay the scenario at 32 clients with zero errors", async () => {
-  const summary = await simulate({ bases: programs.map((p) => p.api), actions, concurrency: 32 });
+  const summary = await replay(
+    programs.map((p) => p.api),
+    32,
+  );
   console.error(formatSummary(summary));
   if (summary.errors > 0) for (const p of programs) console.error(await p.log());
   expect(summary.servers).toBe(2);
