@@ -8,6 +8,7 @@ import { PAGE_SIZE } from "../src/data/messages.ts";
 import { openDb } from "../src/db.ts";
 import { migrate } from "../src/migrate.ts";
 import { queries } from "../src/sql.ts";
+import { runCommand } from "./command.ts";
 import { pgbench, pgbenchStatement, type Result, wrk } from "./load.ts";
 import { DEFAULT_SCENARIO, parseScenario, simulate } from "./simulate.ts";
 
@@ -573,12 +574,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    process.exitCode = await main(Bun.argv.slice(2));
-  } catch (error) {
-    console.error((error as Error).message);
-    console.error(USAGE);
-    process.exitCode = 2;
-  }
-}
+if (import.meta.main) await runCommand(main, USAGE);

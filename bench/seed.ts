@@ -4,6 +4,7 @@ import postgres from "postgres";
 import { createUser } from "../src/data/users.ts";
 import { openDb } from "../src/db.ts";
 import { migrate } from "../src/migrate.ts";
+import { runCommand } from "./command.ts";
 
 /** The one password of every seeded user (`user1` … `userN`). */
 export const SEED_PASSWORD = "minitwit-seed";
@@ -277,12 +278,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    process.exitCode = await main(Bun.argv.slice(2));
-  } catch (error) {
-    console.error((error as Error).message);
-    console.error(USAGE);
-    process.exitCode = 2;
-  }
-}
+if (import.meta.main) await runCommand(main, USAGE);

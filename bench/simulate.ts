@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { runCommand } from "./command.ts";
 
 export type Command = "register" | "tweet" | "follow" | "unfollow";
 
@@ -314,12 +315,4 @@ export async function main(argv: string[]): Promise<number> {
   return summary.errors === 0 ? 0 : 1;
 }
 
-if (import.meta.main) {
-  try {
-    process.exitCode = await main(Bun.argv.slice(2));
-  } catch (error) {
-    console.error((error as Error).message);
-    console.error(USAGE);
-    process.exitCode = 2;
-  }
-}
+if (import.meta.main) await runCommand(main, USAGE);
