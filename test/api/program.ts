@@ -2,29 +2,33 @@
 // state computed from the scenario and read back through the API.
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Action, DEFAULT_SCENARIO, type Summary, simulate } from "../../bench/simulate.ts";
+import { type Action, type Summary, simulate } from "../../bench/simulate.ts";
 import { freePort } from "../ports.ts";
+import { run } from "../run.ts";
 
 const REPO = join(import.meta.dir, "..", "..");
 const AUTH = `Basic ${btoa("simulator:super_safe!")}`;
 
 export interface Program {
+  web: string;
   api: string;
+  /** Whether the process has ended. */
+  exited(): boolean;
   /** What the program wrote on stderr, for failure messages. */
   log(): Promise<string>;
   stop(): Promise<void>;
 }
 
-/** `bun src/main.ts` on loopback ports of its own; resolves once its API answers /health. */
-export async function startProgram(env: Record<string, string>): Promise<Program> {
-  const apiPort = freePort();
+/** `bun src/main.ts` on loopback ports of its own, started and not waited for. */
+export function spawnProgram(env: Record<string, string>): Program {
+  const [port, apiPort] = [freePort(), freePort()];
   const logFile = join(tmpdir(), `minitwit-program-${process.pid}-${apiPort}.log`);
   const child = Bun.spawn([process.execPath, "src/main.ts"], {
     cwd: REPO,
     env: {
       PATH: process.env.PATH ?? "",
       HOST: "127.0.0.1",
-      PORT: String(freePort()),
+      PORT: String(port),
       API_PORT: String(apiPort),
       METRICS_PORT: String(freePort()),
       LOG_LEVEL: "warn",
@@ -33,9 +37,10 @@ export async function startProgram(env: Record<string, string>): Promise<Program
     stdout: "ignore",
     stderr: Bun.file(logFile),
   });
-  const api = `http://127.0.0.1:${apiPort}`;
-  const program: Program = {
-    api,
+  return {
+    web: `http://127.0.0.1:${port}`,
+    api: `http://127.0.0.1:${apiPort}`,
+    exited: () => child.exitCode !== null,
     log: () => Bun.file(logFile).text(),
     async stop() {
       child.kill("SIGTERM");
@@ -44,11 +49,16 @@ export async function startProgram(env: Record<string, string>): Promise<Program
       clearTimeout(timer);
     },
   };
+}
+
+/** spawnProgram, resolved once its API answers /health with 200. */
+export async function startProgram(env: Record<string, string>): Promise<Program> {
+  const program = spawnProgram(env);
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the program exited ${child.exitCode}: ${await program.log()}`);
+    if (program.exited()) throw new Error(`the program exited: ${await program.log()}`);
     try {
-      if ((await fetch(`${api}/health`)).status === 200) return program;
+      if ((await fetch(`${program.api}/health`)).status === 200) return program;
     } catch {
       // not listening yet
     }
@@ -86,27 +96,20 @@ export async function warmUp(bases: string[]): Promise<void> {
  * databases and servers behind for the garbage collector).
  */
 export async function replay(bases: string[], concurrency: number): Promise<Summary> {
-  const child = Bun.spawn(
+  const { code, stdout, stderr } = await run(
     [
       process.execPath,
       "bench/simulate.ts",
       ...bases.flatMap((base) => ["--base", base]),
-      "--scenario",
-      DEFAULT_SCENARIO,
       "--concurrency",
       String(concurrency),
       "--json",
     ],
-    { cwd: REPO, env: { PATH: process.env.PATH ?? "" }, stdout: "pipe", stderr: "pipe" },
+    { cwd: REPO, env: { PATH: process.env.PATH ?? "" } },
   );
-  const [out, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
   // Exit code 1 means the replay counted errors, which the summary lists; anything else is a failure.
-  if (code !== 0 && code !== 1) throw new Error(`npm run simulate exited ${code}: ${err}`);
-  return JSON.parse(out) as Summary;
+  if (code !== 0 && code !== 1) throw new Error(`npm run simulate exited ${code}: ${stderr}`);
+  return JSON.parse(stdout) as Summary;
 }
 
 export interface EndState {

@@ -2,18 +2,12 @@
 // (before anything touches a database).
 import { expect, test } from "bun:test";
 import { join } from "node:path";
+import { run } from "../run.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
-async function run(script: string, args: string[]) {
-  const proc = Bun.spawn([process.execPath, script, ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const code = await proc.exited;
-  return { code, stdout: await new Response(proc.stdout).text(), stderr: await new Response(proc.stderr).text() };
+function runTool(script: string, args: string[]) {
+  return run([process.execPath, script, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? "" } });
 }
 
 for (const [tool, script] of [
@@ -22,13 +16,13 @@ for (const [tool, script] of [
   ["simulate", "bench/simulate.ts"],
 ] as const) {
   test(`[bench] npm run ${tool} -- --help prints the usage and exits 0`, async () => {
-    const r = await run(script, ["--help"]);
+    const r = await runTool(script, ["--help"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`usage: npm run ${tool} --`);
   });
 
   test(`[bench] npm run ${tool} with an unknown option says which and exits 2, without a stack trace`, async () => {
-    const r = await run(script, ["--bogus"]);
+    const r = await runTool(script, ["--bogus"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("Unknown option '--bogus'");
     expect(r.stderr).toContain(`usage: npm run ${tool} --`);
@@ -37,17 +31,17 @@ for (const [tool, script] of [
 }
 
 test("[bench] seed and bench refuse a size or duration that is not a number", async () => {
-  const seed = await run("bench/seed.ts", ["--users", "many", "--database", "postgres://127.0.0.1:1/none"]);
+  const seed = await runTool("bench/seed.ts", ["--users", "many", "--database", "postgres://127.0.0.1:1/none"]);
   expect(seed.code).toBe(2);
   expect(seed.stderr).toContain('--users must be a whole number, not "many"');
-  const bench = await run("bench/bench.ts", ["--seconds", "0", "--database", "postgres://127.0.0.1:1/none"]);
+  const bench = await runTool("bench/bench.ts", ["--seconds", "0", "--database", "postgres://127.0.0.1:1/none"]);
   expect(bench.code).toBe(2);
   expect(bench.stderr).toContain('--seconds must be a positive integer, not "0"');
 });
 
 test("[bench] seed and bench without a database say how to give one", async () => {
   for (const script of ["bench/seed.ts", "bench/bench.ts"]) {
-    const r = await run(script, []);
+    const r = await runTool(script, []);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("no database: give --database URL or set DATABASE_URL");
   }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Action, DEFAULT_SCENARIO, formatSummary, parseScenario, simulate } from "../../bench/simulate.ts";
 import { startApp, type TestApp } from "../helpers.ts";
+import { run } from "../run.ts";
 
 setDefaultTimeout(60_000);
 
@@ -141,8 +142,8 @@ describe("[bench] the replayer against the real API", () => {
       ].join("\n")}\n`,
     );
     // Asynchronously: the API under test listens in this very process.
-    async function run(base: string): Promise<{ exitCode: number; stdout: string }> {
-      const child = Bun.spawn(
+    function replay(base: string) {
+      return run(
         [
           "npm",
           "run",
@@ -159,20 +160,18 @@ describe("[bench] the replayer against the real API", () => {
           "5000",
           "--json",
         ],
-        { cwd: join(import.meta.dir, "..", ".."), stdout: "pipe", stderr: "pipe" },
+        { cwd: join(import.meta.dir, "..", "..") },
       );
-      const stdout = await new Response(child.stdout).text();
-      return { exitCode: await child.exited, stdout };
     }
-    const ok = await run(app.api);
+    const ok = await replay(app.api);
     const summary = JSON.parse(ok.stdout);
     expect(summary.errorsByKind).toEqual({});
-    expect(ok.exitCode).toBe(0);
+    expect(ok.code).toBe(0);
     expect(summary).toMatchObject({ actions: 4, errors: 0, concurrency: 2, servers: 1 });
     expect(Object.keys(summary.latency).sort()).toEqual(["max", "p50", "p90", "p99"]);
     expect(summary.actionsPerSecond).toBeGreaterThan(0);
-    const failing = await run(`${app.api}/nowhere`);
-    expect(failing.exitCode).toBe(1);
+    const failing = await replay(`${app.api}/nowhere`);
+    expect(failing.code).toBe(1);
     expect(JSON.parse(failing.stdout).errorsByKind).toEqual({
       "register: status 404": 2,
       "tweet: status 404": 1,

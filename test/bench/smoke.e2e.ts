@@ -5,6 +5,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { writeDocs } from "../../bench/bench.ts";
 import { openDb } from "../../src/db.ts";
+import { type Finished, run } from "../run.ts";
 
 // A small run of `npm run seed` and `npm run bench` (seconds instead of minutes) so that neither rots.
 const SERVER = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -19,14 +20,8 @@ function urlOf(name: string): string {
   return url.toString();
 }
 
-async function npm(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const proc = Bun.spawn(["npm", "run", "-s", ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, out, err };
+function npm(...args: string[]): Promise<Finished> {
+  return run(["npm", "run", "-s", ...args], { cwd: ROOT });
 }
 
 describe("[bench] seed and benchmark at small size", () => {
@@ -68,12 +63,12 @@ describe("[bench] seed and benchmark at small size", () => {
     ]);
     expect(main.code).toBe(0);
     expect(growth.code).toBe(0);
-    const report = JSON.parse(main.out.trim().split("\n").pop() as string);
+    const report = JSON.parse(main.stdout.trim().split("\n").pop() as string);
     expect(report.users).toBe(200);
     expect(report.follows).toBeGreaterThan(400);
     expect(report.messages).toBeGreaterThan(4500);
     expect(report.messages).toBeLessThan(5500);
-    expect(main.err).toContain("password of every user: minitwit-seed");
+    expect(main.stderr).toContain("password of every user: minitwit-seed");
     const sql = postgres(urlOf(names[0] as string), { max: 1 });
     const [hash] = await sql<{ pw_hash: string }[]>`SELECT pw_hash FROM users WHERE username = 'user200'`;
     await sql.end();
@@ -82,7 +77,7 @@ describe("[bench] seed and benchmark at small size", () => {
   }, 120_000);
 
   test("[bench] npm run bench prints the table with throughput and no errors on every workload", async () => {
-    const run = await npm(
+    const result = await npm(
       "bench",
       "--",
       "--database",
@@ -103,8 +98,8 @@ describe("[bench] seed and benchmark at small size", () => {
       "--replay-timeout",
       "5000",
     );
-    expect(run.code).toBe(0);
-    const rows = run.out
+    expect(result.code).toBe(0);
+    const rows = result.stdout
       .split("\n")
       .filter(
         (l) =>
@@ -125,8 +120,8 @@ describe("[bench] seed and benchmark at small size", () => {
       expect(Number(c[3])).toBeGreaterThan(0); // req/s
       expect(c[7]).toBe("0"); // errors
     }
-    expect(run.out).toContain("Sizes: 200 users");
-    expect(run.out).toMatch(/first page served \d+ ms after the process started/);
+    expect(result.stdout).toContain("Sizes: 200 users");
+    expect(result.stdout).toMatch(/first page served \d+ ms after the process started/);
     expect(rows.filter((c) => c.length === 7).map((c) => c[1])).toEqual([
       "GET /public",
       "GET /USERNAME",

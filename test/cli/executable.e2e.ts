@@ -9,6 +9,7 @@ import { createUser } from "../../src/data/users.ts";
 import { openDb } from "../../src/db.ts";
 import { migrate } from "../../src/migrate.ts";
 import { type TestDb, testDb } from "../helpers.ts";
+import { run } from "../run.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const dir = mkdtempSync(join(tmpdir(), "minitwit-exe-"));
@@ -46,8 +47,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-async function minitwit(args: string[], env: Record<string, string> = {}) {
-  const child = Bun.spawn([exe, ...args], {
+function minitwit(args: string[], env: Record<string, string> = {}) {
+  return run([exe, ...args], {
     cwd: dir,
     env: {
       PATH: "/usr/bin:/bin",
@@ -55,15 +56,7 @@ async function minitwit(args: string[], env: Record<string, string> = {}) {
       ...(store?.url ? { DATABASE_URL: store.url } : { DATA_DIR: dataDir as string }),
       ...env,
     },
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { code, stdout, stderr };
 }
 
 describe("[cli] the compiled executable", () => {

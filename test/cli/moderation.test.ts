@@ -10,6 +10,7 @@ import { type Db, openDb } from "../../src/db.ts";
 import { createMetrics } from "../../src/metrics.ts";
 import { migrate } from "../../src/migrate.ts";
 import { Client, listenApps, type TestDb, testDb } from "../helpers.ts";
+import { run } from "../run.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const SIM_AUTH = { authorization: `Basic ${btoa("simulator:super_safe!")}` };
@@ -91,13 +92,7 @@ async function command(args: string[], via: "bun" | "npm" = "bun") {
     via === "bun" ? [process.execPath, "src/main.ts", ...args] : ["npm", "run", "-s", name ?? "", "--", ...rest];
   if (dataDir) await current.close();
   try {
-    const child = Bun.spawn(cmd, { cwd: ROOT, env, stdout: "pipe", stderr: "pipe" });
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
-    return { code, stdout, stderr };
+    return await run(cmd, { cwd: ROOT, env });
   } finally {
     if (dataDir) current = await openDb({ dataDir });
   }

@@ -4,23 +4,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb } from "../../src/db.ts";
+import { run } from "../run.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 
-async function minitwit(args: string[], env: Record<string, string>) {
-  const started = performance.now();
-  const child = Bun.spawn([process.execPath, "src/main.ts", ...args], {
+function minitwit(args: string[], env: Record<string, string>) {
+  return run([process.execPath, "src/main.ts", ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", MINITWIT_OPERATOR: "tester", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { code, stdout, stderr, seconds: (performance.now() - started) / 1000 };
 }
 
 /** A loopback port nothing listens on: bound, then released. */

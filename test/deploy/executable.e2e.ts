@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import postgres from "postgres";
 import { Client } from "../helpers.ts";
 import { freePort } from "../ports.ts";
+import { run } from "../run.ts";
 
 const BUILT = resolve(import.meta.dir, "../../dist/minitwit");
 const PG_SERVER = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
@@ -55,10 +56,9 @@ function refused(url: string): Promise<boolean> {
 }
 
 /** Runs the executable to completion (a one-shot command) in the empty folder. */
-async function run(args: string[], env: Record<string, string>) {
-  const proc = Bun.spawn([executable, ...args], { cwd: folder, env, stdout: "pipe", stderr: "pipe" });
-  const code = await proc.exited;
-  return { code, output: (await new Response(proc.stdout).text()) + (await new Response(proc.stderr).text()) };
+async function runExecutable(args: string[], env: Record<string, string>) {
+  const { code, stdout, stderr } = await run([executable, ...args], { cwd: folder, env });
+  return { code, output: stdout + stderr };
 }
 
 async function start(extra: Record<string, string>): Promise<Running> {
@@ -150,7 +150,7 @@ function servesEverything(name: string, get: () => Running) {
   });
 
   test(`[executable] ${name}: \`minitwit healthcheck\` exits 0 against the running server`, async () => {
-    const result = await run(["healthcheck"], get().env);
+    const result = await runExecutable(["healthcheck"], get().env);
     expect(result.code).toBe(0);
   });
 }
@@ -168,7 +168,7 @@ describe("[executable] on PostgreSQL, migrated by the one-shot command", () => {
 
   beforeAll(async () => {
     await admin.unsafe(`CREATE DATABASE ${name}`);
-    const migrated = await run(["migrate"], baseEnv({ DATABASE_URL: url.toString() }));
+    const migrated = await runExecutable(["migrate"], baseEnv({ DATABASE_URL: url.toString() }));
     expect(migrated.output).toContain("applied 0001_init");
     expect(migrated.code).toBe(0);
     server = await start({ DATABASE_URL: url.toString(), MIGRATE: "false" });
@@ -181,7 +181,7 @@ describe("[executable] on PostgreSQL, migrated by the one-shot command", () => {
   });
 
   test("[executable] postgres: migrate a second time has nothing to do", async () => {
-    const again = await run(["migrate"], baseEnv({ DATABASE_URL: url.toString() }));
+    const again = await runExecutable(["migrate"], baseEnv({ DATABASE_URL: url.toString() }));
     expect(again.code).toBe(0);
     expect(again.output).toContain("nothing to migrate");
   });
@@ -201,9 +201,9 @@ describe("[executable] on PostgreSQL, migrated by the one-shot command", () => {
       expect(health.headers.get("content-type")).toContain("application/json");
       expect(await refused(`${api.web}/health`)).toBe(true);
       // The image's HEALTHCHECK asks only the ports of its own ROLE.
-      expect((await run(["healthcheck"], web.env)).code).toBe(0);
-      expect((await run(["healthcheck"], api.env)).code).toBe(0);
-      expect((await run(["healthcheck"], { ...api.env, ROLE: "all" })).code).toBe(1);
+      expect((await runExecutable(["healthcheck"], web.env)).code).toBe(0);
+      expect((await runExecutable(["healthcheck"], api.env)).code).toBe(0);
+      expect((await runExecutable(["healthcheck"], { ...api.env, ROLE: "all" })).code).toBe(1);
     } finally {
       expect(await web.stop()).toBe(0);
       expect(await api.stop()).toBe(0);
@@ -234,13 +234,13 @@ describe("[executable] on the embedded database (PGlite), migrating at start", (
 
 describe("[executable] refuses to start in production with the development defaults", () => {
   test("[executable] NODE_ENV=production without SECRET_KEY exits non-zero and says why", async () => {
-    const result = await run([], baseEnv({ NODE_ENV: "production" }));
+    const result = await runExecutable([], baseEnv({ NODE_ENV: "production" }));
     expect(result.code).not.toBe(0);
     expect(result.output).toContain("SECRET_KEY must be set in production");
   });
 
   test("[executable] `minitwit healthcheck` exits 1 when nothing listens", async () => {
-    const result = await run(["healthcheck"], baseEnv({}));
+    const result = await runExecutable(["healthcheck"], baseEnv({}));
     expect(result.code).toBe(1);
     expect(result.output).toContain("/health");
   });

@@ -2,6 +2,7 @@
 // properties deploy.md asks of the stack, so that an edit cannot quietly lose one.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
+import { run } from "../run.ts";
 
 type Service = {
   image: string;
@@ -33,14 +34,9 @@ let stack: Stack;
 
 async function resolved(...files: string[]): Promise<Stack> {
   const args = files.flatMap((f) => ["-c", f]);
-  const proc = Bun.spawn(["docker", "stack", "config", ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = [
-    await new Response(proc.stdout).text(),
-    await new Response(proc.stderr).text(),
-    await proc.exited,
-  ];
-  if (code !== 0) throw new Error(`docker stack config failed: ${err}`);
-  return Bun.YAML.parse(out) as Stack;
+  const { code, stdout, stderr } = await run(["docker", "stack", "config", ...args], { cwd: ROOT });
+  if (code !== 0) throw new Error(`docker stack config failed: ${stderr}`);
+  return Bun.YAML.parse(stdout) as Stack;
 }
 
 beforeAll(async () => {

@@ -1,13 +1,12 @@
 // The database taken away mid-run through a loopback TCP relay between the program and PostgreSQL:
 // cut (connections reset, new ones refused) and stalled (connections open, nothing forwarded).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { buildApps } from "../../src/app.ts";
 import { loadConfig } from "../../src/config.ts";
 import { type Db, openDb } from "../../src/db.ts";
 import { SERVE_LIMITS } from "../../src/security.ts";
+import { spawnProgram } from "../api/program.ts";
 import { Client, type TestDb, testDb } from "../helpers.ts";
-import { freePort } from "../ports.ts";
 import { relay } from "./relay.ts";
 
 process.env.TEST_DATABASE_URL ??= "postgres://postgres@127.0.0.1:5432/postgres";
@@ -182,36 +181,24 @@ describe("[faults] a replica started while the database is away", () => {
     line.cut();
     url.hostname = "127.0.0.1";
     url.port = String(line.port);
-    const port = freePort();
-    const child = Bun.spawn([process.execPath, "src/main.ts"], {
-      cwd: join(import.meta.dir, "..", ".."),
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        API_PORT: String(freePort()),
-        METRICS_PORT: String(freePort()),
-        DATABASE_URL: url.toString(),
-        DATABASE_TIMEOUT_MS: String(TIMEOUT),
-        // As the stack's replicas: the one-shot migration job has run already.
-        MIGRATE: "false",
-        LOG_LEVEL: "silent",
-      },
-      stdout: "ignore",
-      stderr: "pipe",
+    const program = spawnProgram({
+      DATABASE_URL: url.toString(),
+      DATABASE_TIMEOUT_MS: String(TIMEOUT),
+      // As the stack's replicas: the one-shot migration job has run already.
+      MIGRATE: "false",
     });
     try {
       const health = () =>
-        fetch(`http://127.0.0.1:${port}/health`).then(
+        fetch(`${program.web}/health`).then(
           (r) => r.status,
           () => 0,
         );
       let status = 0;
-      for (let i = 0; i < 300 && status === 0 && child.exitCode === null; i++) {
+      for (let i = 0; i < 300 && status === 0 && !program.exited(); i++) {
         status = await health();
         if (status === 0) await Bun.sleep(100);
       }
-      expect(child.exitCode).toBeNull();
+      expect(program.exited()).toBe(false);
       expect(status).toBe(503);
 
       line.restore();
@@ -220,12 +207,11 @@ describe("[faults] a replica started while the database is away", () => {
         status = await health();
       }
       expect(status).toBe(200);
-      expect((await fetch(`http://127.0.0.1:${port}/faulty`)).status).toBe(200);
+      expect((await fetch(`${program.web}/faulty`)).status).toBe(200);
     } finally {
-      child.kill("SIGTERM");
-      await child.exited;
+      await program.stop();
       line.close();
     }
-    expect(await new Response(child.stderr).text()).toContain("database not reachable yet");
+    expect(await program.log()).toContain("database not reachable yet");
   }, 60_000);
 });
