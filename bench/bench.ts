@@ -8,7 +8,7 @@ import { PAGE_SIZE } from "../src/data/messages.ts";
 import { openDb } from "../src/db.ts";
 import { migrate } from "../src/migrate.ts";
 import { queries } from "../src/sql.ts";
-import { runCommand } from "./command.ts";
+import { positiveInteger, runCommand } from "./command.ts";
 import { pgbench, pgbenchStatement, type Result, wrk } from "./load.ts";
 import { DEFAULT_SCENARIO, parseScenario, simulate } from "./simulate.ts";
 
@@ -520,14 +520,6 @@ const USAGE = `usage: npm run bench -- [--database URL] [--growth-database URL].
   --replay-timeout MS     per-request timeout of the replay (default 300)
   --write                 put the table into docs/performance.md`;
 
-/** A whole number of at least 1 from the command line; undefined when the option is absent. */
-function positive(raw: string | undefined, name: string): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, not "${raw}"`);
-  return value;
-}
-
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -556,14 +548,14 @@ async function main(argv: string[]): Promise<number> {
     {
       database,
       growthDatabases: values["growth-database"],
-      seconds: positive(values.seconds, "seconds") as number,
-      growthSeconds: positive(values["growth-seconds"], "growth-seconds") as number,
-      connections: positive(values.connections, "connections") as number,
-      port: positive(values.port, "port") as number,
-      pool: positive(values.pool, "pool"),
+      seconds: positiveInteger(values.seconds, "seconds") as number,
+      growthSeconds: positiveInteger(values["growth-seconds"], "growth-seconds") as number,
+      connections: positiveInteger(values.connections, "connections") as number,
+      port: positiveInteger(values.port, "port") as number,
+      pool: positiveInteger(values.pool, "pool"),
       scenario: values.scenario,
-      replayActions: positive(values["replay-actions"], "replay-actions"),
-      replayTimeout: positive(values["replay-timeout"], "replay-timeout"),
+      replayActions: positiveInteger(values["replay-actions"], "replay-actions"),
+      replayTimeout: positiveInteger(values["replay-timeout"], "replay-timeout"),
     },
     // Without passwords that a URL may hold.
     `npm run bench -- ${argv.join(" ")}`.replace(/\/\/([^:/@\s]+):[^@\s]*@/g, "//$1@").trim(),

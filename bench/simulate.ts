@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { runCommand } from "./command.ts";
+import { positiveInteger, runCommand } from "./command.ts";
 
 export type Command = "register" | "tweet" | "follow" | "unfollow";
 
@@ -291,21 +291,15 @@ export async function main(argv: string[]): Promise<number> {
     .flatMap((b) => b.split(","))
     .map((b) => b.trim().replace(/\/+$/, ""))
     .filter(Boolean);
-  const number = (raw: string | undefined, fallback: number, name: string): number => {
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, not "${raw}"`);
-    return value;
-  };
   const scenario = values.scenario ?? DEFAULT_SCENARIO;
   let actions = parseScenario(readFileSync(scenario, "utf8"));
-  if (values.limit) actions = actions.slice(0, number(values.limit, actions.length, "limit"));
+  if (values.limit) actions = actions.slice(0, positiveInteger(values.limit, "limit") ?? actions.length);
   const bar = process.stderr.isTTY ? progressBar(actions.length) : undefined;
   const summary = await simulate({
     bases,
     actions,
-    concurrency: number(values.concurrency, 32, "concurrency"),
-    timeoutMs: number(values.timeout, 300, "timeout"),
+    concurrency: positiveInteger(values.concurrency, "concurrency") ?? 32,
+    timeoutMs: positiveInteger(values.timeout, "timeout") ?? 300,
     username: values.username,
     password: values.password,
     onProgress: bar?.update,
