@@ -1,7 +1,6 @@
 // The scenario replayer: drives the simulator API the way the course's simulator does (same headers,
 // same expected statuses, 0.3 s timeout), many users at once, each user's actions kept in order.
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { positiveInteger, runCommand } from "./command.ts";
@@ -20,20 +19,8 @@ export interface Action {
   other?: string;
 }
 
-/**
- * The course's scenario beside the repository, `../shared/data/minitwit_scenario.csv`; a worktree one
- * level deeper (`wt/NAME`) finds it beside a parent folder.
- */
-export const DEFAULT_SCENARIO = defaultScenario();
-
-function defaultScenario(): string {
-  const repo = dirname(dirname(fileURLToPath(import.meta.url)));
-  const beside = (dir: string) => join(dirname(dir), "shared", "data", "minitwit_scenario.csv");
-  for (let dir = repo; dirname(dir) !== dir; dir = dirname(dir)) {
-    if (existsSync(beside(dir))) return beside(dir);
-  }
-  return beside(repo);
-}
+/** The course's simulator scenario (public course data), kept in the repository beside this file. */
+export const DEFAULT_SCENARIO = fileURLToPath(new URL("./minitwit_scenario.csv", import.meta.url));
 
 /** Tab-separated lines: id, delay, unix ms, command, user, then email and password / text / other user. */
 export function parseScenario(text: string): Action[] {

@@ -26,7 +26,8 @@ function line(...fields: (string | number)[]): string {
 }
 
 describe("[bench] the scenario file", () => {
-  test("[bench] the default scenario is found beside the repository and parses to its 25,922 actions", () => {
+  test("[bench] the default scenario is the repository's own copy and parses to its 25,922 actions", () => {
+    expect(DEFAULT_SCENARIO).toBe(join(import.meta.dir, "..", "..", "bench", "minitwit_scenario.csv"));
     expect(existsSync(DEFAULT_SCENARIO)).toBe(true);
     const actions = parseScenario(readFileSync(DEFAULT_SCENARIO, "utf8"));
     expect(actions).toHaveLength(25_922);
