@@ -33,8 +33,8 @@ export type AvatarSource = "local" | "gravatar";
 
 /**
  * The author's avatar, decorative beside the author's name (empty alt). With Gravatar, the local one
- * lies beneath it: when Gravatar does not load, the empty-alt image draws nothing and the local one
- * shows, without JavaScript.
+ * lies beneath it: when Gravatar does not load, its image (empty alt, no size given: Chromium would
+ * draw a broken-image icon in a sized box) takes no room and the local one shows, without JavaScript.
  */
 function Avatar({ message, source }: { message: Message; source: AvatarSource }) {
   const local = <img class="avatar" src={escapeHtml(avatarPath(message.username))} alt="" width="48" height="48" />;
@@ -42,7 +42,7 @@ function Avatar({ message, source }: { message: Message; source: AvatarSource })
   return (
     <span class="avatar">
       {local}
-      <img src={escapeHtml(gravatarUrl(message.email))} alt="" width="48" height="48" />
+      <img src={escapeHtml(gravatarUrl(message.email))} alt="" />
     </span>
   );
 }
