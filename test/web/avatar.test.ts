@@ -76,7 +76,7 @@ describe("[web] avatars", () => {
     const hash = new Bun.CryptoHasher("md5").update("ava.tar@example.com").digest("hex");
     expect(html).toContain(
       `<span class="avatar"><img class="avatar" src="${avatarPath("Ava Tar")}" alt="" width="48" height="48"/>` +
-        `<img src="https://www.gravatar.com/avatar/${hash}?d=identicon&amp;s=48" alt="" width="48" height="48"/></span>`,
+        `<img src="https://www.gravatar.com/avatar/${hash}?d=identicon&amp;s=48" alt=""/></span>`,
     );
   });
 
