@@ -16,6 +16,7 @@ const PAGE = `<!doctype html>
 <link rel="stylesheet" href="/docs/swagger-ui.css">
 </head>
 <body>
+<noscript><p>This page needs JavaScript. The API's OpenAPI document is at <a href="/openapi.json">/openapi.json</a>.</p></noscript>
 <main id="swagger-ui"></main>
 <script src="/docs/swagger-ui-bundle.js"></script>
 <script src="/docs/start.js"></script>
