@@ -37,9 +37,10 @@ export interface Progress {
   fail(): void;
 }
 
-/** 75 s → "1m15s", 7 s → "7s". */
+/** 75 s → "1m15s", 7.43 s → "7.4s". */
 export function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
+  if (seconds < 9.95) return `${Math.max(0, seconds).toFixed(1)}s`;
+  const s = Math.round(seconds);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`;
