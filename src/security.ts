@@ -37,7 +37,7 @@ const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 const DOCS_CSP = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' data:",
   "connect-src 'self'",
   "frame-ancestors 'none'",
