@@ -119,6 +119,10 @@ test("[browser] sign up, sign in, post, follow, page back, unfollow, sign out", 
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
+  // A CSP violation shows as a console error; the 404 page's own status does too, and is expected.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text());
+  });
 
   await page.goto(`${app.web}/`);
   expect(page.url()).toBe(`${app.web}/public`);
