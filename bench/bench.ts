@@ -10,7 +10,7 @@ import { migrate } from "../src/migrate.ts";
 import { queries } from "../src/sql.ts";
 import { positiveInteger, runCommand } from "./command.ts";
 import { pgbench, pgbenchStatement, type Result, wrk } from "./load.ts";
-import { createProgress, type Progress } from "./progress.ts";
+import { createProgress, duration, type Progress } from "./progress.ts";
 import { DEFAULT_SCENARIO, parseScenario, simulate } from "./simulate.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -337,14 +337,15 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
     log(`server answered its first page ${server.startMs.toFixed(0)} ms after start`);
     const cookies = await signIn(server.web, info, samples(info).home);
     const reads = readWorkloads(server, info, cookies, c, options.seconds);
-    const warmUps = readWorkloads(server, info, cookies, c, Math.min(options.seconds, WARM_UP_SECONDS));
+    const warmUp = Math.min(options.seconds, WARM_UP_SECONDS);
+    const warmUps = readWorkloads(server, info, cookies, c, warmUp);
     const ceilings = sqlCeilings(options.database, info, c, options.seconds);
     for (const [key, target] of [
       ["public", { share: 0.5, p99: 25 }],
       ["user", { share: 0.5, p99: 25 }],
       ["home", { share: 0.5, p99: 50 }],
     ] as const) {
-      phase(`${key} timeline: SQL ceiling, warm-up, load`);
+      phase(`${key} timeline: SQL ceiling, warm-up, load (about ${duration(2 * options.seconds + warmUp)})`);
       const ceiling = await ceilings[key]();
       log(`${ceiling.name}: ${ceiling.rate.toFixed(0)}/s`);
       await warmUps[key]().catch(() => undefined); // caches and the JIT
@@ -358,7 +359,9 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
     }
 
     for (const growthDatabase of options.growthDatabases ?? []) {
-      phase("growth: the same reads on a smaller database");
+      phase(
+        `growth: the same reads on a smaller database (about ${duration(3 * (1 + 2 * GROWTH_ROUNDS) * options.growthSeconds)})`,
+      );
       const small = await seedInfo(growthDatabase);
       const timelines: BenchReport["growth"][number]["timelines"] = [];
       growth.push({ sizes: small.sizes, timelines });
@@ -389,7 +392,7 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
       }
     }
 
-    phase("bare Elysia and insert ceilings");
+    phase(`bare Elysia and insert ceilings (about ${duration(3 * options.seconds)})`);
     const { keepAlive, close } = await bare(options.port + 3, c, options.seconds);
     rows.push({ result: keepAlive, connections: c }, { result: close, connections: c });
     const insert = await ceilings.insert();
