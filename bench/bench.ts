@@ -10,6 +10,7 @@ import { migrate } from "../src/migrate.ts";
 import { queries } from "../src/sql.ts";
 import { positiveInteger, runCommand } from "./command.ts";
 import { pgbench, pgbenchStatement, type Result, wrk } from "./load.ts";
+import { createProgress, duration, type Progress } from "./progress.ts";
 import { DEFAULT_SCENARIO, parseScenario, simulate } from "./simulate.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -36,6 +37,8 @@ export interface BenchOptions {
   /** DATABASE_POOL of the server under test (its default when undefined). */
   pool?: number;
   log?: (line: string) => void;
+  /** Where the phases show (default: stderr, see progress.ts). */
+  progress?: Progress;
 }
 
 export interface Row {
@@ -313,7 +316,11 @@ function machine(): string {
 }
 
 export async function bench(options: BenchOptions, command = "npm run bench"): Promise<BenchReport> {
-  const log = options.log ?? ((line: string) => console.error(line));
+  const progress = options.progress ?? createProgress({ name: "bench" });
+  const log = options.log ?? ((line: string) => progress.note(line));
+  const steps = 6 + (options.growthDatabases?.length ?? 0);
+  let step = 0;
+  const phase = (what: string, total?: number) => progress.phase(`[${++step}/${steps}] ${what}`, total);
   const c = options.connections;
   const { info, sizes } = await seedInfo(options.database);
   const rows: Row[] = [];
@@ -322,6 +329,7 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
   log(`machine: ${description}`);
   log(`sizes: ${sizes.users} users, ${sizes.follows} follows, ${sizes.messages} messages`);
 
+  phase("starting the server");
   const server = await startServer(options.database, options);
   let rssMb = 0;
   const growth: BenchReport["growth"] = [];
@@ -329,13 +337,15 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
     log(`server answered its first page ${server.startMs.toFixed(0)} ms after start`);
     const cookies = await signIn(server.web, info, samples(info).home);
     const reads = readWorkloads(server, info, cookies, c, options.seconds);
-    const warmUps = readWorkloads(server, info, cookies, c, Math.min(options.seconds, WARM_UP_SECONDS));
+    const warmUp = Math.min(options.seconds, WARM_UP_SECONDS);
+    const warmUps = readWorkloads(server, info, cookies, c, warmUp);
     const ceilings = sqlCeilings(options.database, info, c, options.seconds);
     for (const [key, target] of [
       ["public", { share: 0.5, p99: 25 }],
       ["user", { share: 0.5, p99: 25 }],
       ["home", { share: 0.5, p99: 50 }],
     ] as const) {
+      phase(`${key} timeline: SQL ceiling, warm-up, load (about ${duration(2 * options.seconds + warmUp)})`);
       const ceiling = await ceilings[key]();
       log(`${ceiling.name}: ${ceiling.rate.toFixed(0)}/s`);
       await warmUps[key]().catch(() => undefined); // caches and the JIT
@@ -349,6 +359,9 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
     }
 
     for (const growthDatabase of options.growthDatabases ?? []) {
+      phase(
+        `growth: the same reads on a smaller database (about ${duration(3 * (1 + 2 * GROWTH_ROUNDS) * options.growthSeconds)})`,
+      );
       const small = await seedInfo(growthDatabase);
       const timelines: BenchReport["growth"][number]["timelines"] = [];
       growth.push({ sizes: small.sizes, timelines });
@@ -379,6 +392,7 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
       }
     }
 
+    phase(`bare Elysia and insert ceilings (about ${duration(3 * options.seconds)})`);
     const { keepAlive, close } = await bare(options.port + 3, c, options.seconds);
     rows.push({ result: keepAlive, connections: c }, { result: close, connections: c });
     const insert = await ceilings.insert();
@@ -393,6 +407,7 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
       0,
       options.replayActions,
     );
+    phase("scenario replay", actions.length);
     const { value: summary, cpuMs } = await observe(server.pid, () =>
       simulate({
         bases: [server.api],
@@ -401,6 +416,7 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
         username: "simulator",
         password: SIM_PASSWORD,
         timeoutMs: options.replayTimeout ?? 300,
+        onProgress: (done, errors) => progress.update(done, `${errors} errors`),
       }),
     );
     const replay: Result = {
@@ -424,6 +440,10 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
     log(
       `${replay.name}: ${replay.rate.toFixed(0)}/s, ${summary.errors} errors ${JSON.stringify(summary.errorsByKind)}`,
     );
+    progress.end();
+  } catch (error) {
+    progress.fail();
+    throw error;
   } finally {
     await server.stop();
   }
@@ -518,7 +538,9 @@ const USAGE = `usage: npm run bench -- [--database URL] [--growth-database URL].
   --scenario FILE         simulator scenario to replay (default the course's)
   --replay-actions N      replay only the first N actions
   --replay-timeout MS     per-request timeout of the replay (default 300)
-  --write                 put the table into docs/performance.md`;
+  --write                 put the table into docs/performance.md
+  --quiet                 only the table on stdout: no progress or findings on stderr
+Progress goes to stderr: one line redrawn on a terminal, a line per phase otherwise.`;
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -535,6 +557,7 @@ async function main(argv: string[]): Promise<number> {
       "replay-actions": { type: "string" },
       "replay-timeout": { type: "string" },
       write: { type: "boolean", default: false },
+      quiet: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -556,6 +579,7 @@ async function main(argv: string[]): Promise<number> {
       scenario: values.scenario,
       replayActions: positiveInteger(values["replay-actions"], "replay-actions"),
       replayTimeout: positiveInteger(values["replay-timeout"], "replay-timeout"),
+      progress: createProgress({ name: "bench", quiet: values.quiet }),
     },
     // Without passwords that a URL may hold.
     `npm run bench -- ${argv.join(" ")}`.replace(/\/\/([^:/@\s]+):[^@\s]*@/g, "//$1@").trim(),

@@ -5,6 +5,7 @@ import { createUser } from "../src/data/users.ts";
 import { openDb } from "../src/db.ts";
 import { migrate } from "../src/migrate.ts";
 import { runCommand } from "./command.ts";
+import { createProgress, type Progress } from "./progress.ts";
 
 /** The one password of every seeded user (`user1` … `userN`). */
 export const SEED_PASSWORD = "minitwit-seed";
@@ -72,20 +73,20 @@ async function dropKeys(sql: postgres.Sql, table: string): Promise<string[]> {
   ];
 }
 
+/** The steps of a seed, in order, as its progress shows them. */
+const STEPS = 8;
+
 export async function seed(
   url: string,
   sizes: SeedSizes,
-  log: (line: string) => void = console.error,
+  progress: Progress = createProgress({ name: "seed" }),
 ): Promise<SeedReport> {
   const started = performance.now();
   const { users: n, follows: f, messages: m } = sizes;
   if (n < 2) throw new Error("--users must be at least 2");
-  let last = performance.now();
-  const step = (what: string) => {
-    const now = performance.now();
-    log(`seed: ${what} (${((now - last) / 1000).toFixed(1)} s)`);
-    last = now;
-  };
+  let steps = 0;
+  const step = (what: string, total?: number) => progress.phase(`[${++steps}/${STEPS}] ${what}`, total);
+  step("users", n);
   // One connection (session settings, temporary tables), no statement timeout: loads take minutes.
   const sql = postgres(url, {
     max: 1,
@@ -119,7 +120,8 @@ export async function seed(
     const [span] = await sql<{ ok: boolean }[]>`
       SELECT max(id) - min(id) + 1 = count(*) AND min(id) = ${first} AS ok FROM users`;
     if (!span?.ok) throw new Error("seeded user ids are not contiguous");
-    step(`${n} users`);
+    progress.update(n);
+    step("weights");
 
     // Per user: follows made (Zipf by age: early users follow hundreds or thousands), followers
     // (log-normal) and messages written (log-normal, correlated with followers). Stochastic rounding
@@ -146,6 +148,7 @@ export async function seed(
 
     // Follows: each user's follow slots paired with shuffled follower slots of the authors
     // (the configuration model); self-follows and duplicate pairs dropped.
+    step("follows", f);
     const restoreFollows = await dropKeys(sql, "follows");
     await sql.unsafe(`
       INSERT INTO follows (who_id, whom_id)
@@ -159,11 +162,11 @@ export async function seed(
       ORDER BY random()
       LIMIT ${f};
     `);
-    step("follows");
-    for (const text of restoreFollows) await sql.unsafe(text);
     step("follows keys and indexes");
+    for (const text of restoreFollows) await sql.unsafe(text);
 
     // Messages over the last year, inserted in time order (as they would have been written).
+    step("messages", m);
     const restoreMessages = await dropKeys(sql, "messages");
     await sql.unsafe(`
       INSERT INTO messages (author_id, text, pub_date, flagged)
@@ -176,12 +179,12 @@ export async function seed(
         ORDER BY pub_date
       ) s;
     `);
-    step("messages");
-    for (const text of restoreMessages) await sql.unsafe(text);
     step("messages keys and indexes");
+    for (const text of restoreMessages) await sql.unsafe(text);
     // As autovacuum would have done on a live system: statistics and the visibility map.
-    for (const table of ["users", "follows", "messages"]) await sql.unsafe(`VACUUM (ANALYZE) ${table}`);
     step("vacuum analyze");
+    for (const table of ["users", "follows", "messages"]) await sql.unsafe(`VACUUM (ANALYZE) ${table}`);
+    step("statistics");
 
     const heavy = Math.max(1, Math.round(n / 100));
     const [stats] = await sql<
@@ -216,6 +219,7 @@ export async function seed(
       ON CONFLICT (id) DO UPDATE SET first_user = excluded.first_user, users = excluded.users, heavy = excluded.heavy,
         max_user_id = excluded.max_user_id, max_message_id = excluded.max_message_id, password = excluded.password;
     `);
+    progress.end();
     return {
       users: stats.users,
       follows: stats.follows,
@@ -227,6 +231,9 @@ export async function seed(
       heavyFollowsMin: stats.heavy_min,
       seconds: (performance.now() - started) / 1000,
     };
+  } catch (error) {
+    progress.fail();
+    throw error;
   } finally {
     await sql.end();
   }
@@ -244,6 +251,8 @@ const USAGE = `usage: npm run seed -- [--users N] [--follows N] [--messages N] [
   --follows N     follow relations, skewed towards a few popular users (default 3,500,000)
   --messages N    messages over the last year, some flagged (default 5,000,000)
   --database URL  PostgreSQL database to fill (default DATABASE_URL); it is migrated first
+  --json          only the JSON report on stdout: no progress or summary on stderr
+Progress goes to stderr: one line redrawn on a terminal, a line per step otherwise.
 Every seeded user signs in with the password ${SEED_PASSWORD}.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -254,6 +263,7 @@ async function main(argv: string[]): Promise<number> {
       follows: { type: "string" },
       messages: { type: "string" },
       database: { type: "string" },
+      json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -268,8 +278,9 @@ async function main(argv: string[]): Promise<number> {
     follows: count(values.follows, "follows", 3_500_000),
     messages: count(values.messages, "messages", 5_000_000),
   };
-  const report = await seed(url, sizes);
+  const report = await seed(url, sizes, createProgress({ name: "seed", quiet: values.json }));
   console.log(JSON.stringify(report));
+  if (values.json) return 0;
   console.error(
     `seeded ${report.users} users, ${report.follows} follows, ${report.messages} messages (${report.flagged} flagged) ` +
       `in ${report.seconds.toFixed(0)} s; most followed: ${report.topFollowers.join(", ")}; median followers ` +

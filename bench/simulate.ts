@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { positiveInteger, runCommand } from "./command.ts";
+import { createProgress } from "./progress.ts";
 
 export type Command = "register" | "tweet" | "follow" | "unfollow";
 
@@ -203,31 +204,6 @@ export async function simulate(options: SimulateOptions): Promise<Summary> {
   };
 }
 
-/** A one-line progress bar on stderr, redrawn at most ten times a second. */
-function progressBar(total: number): { update: (done: number, errors: number) => void; end: () => void } {
-  let last = 0;
-  const started = performance.now();
-  function draw(done: number, errors: number): void {
-    const width = 30;
-    const filled = Math.round((done / total) * width);
-    const rate = Math.round(done / ((performance.now() - started) / 1000 || 1));
-    process.stderr.write(
-      `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} ${rate}/s errors ${errors} `,
-    );
-  }
-  return {
-    update(done, errors) {
-      const now = performance.now();
-      if (now - last < 100 && done < total) return;
-      last = now;
-      draw(done, errors);
-    },
-    end() {
-      process.stderr.write("\n");
-    },
-  };
-}
-
 export function formatSummary(s: Summary): string {
   const lines = [
     `replayed ${s.actions} actions in ${s.seconds} s: ${s.actionsPerSecond} actions/s, ` +
@@ -253,7 +229,8 @@ const USAGE = `usage: npm run simulate -- [--base URL]... [--scenario FILE] [--c
   --limit N          replay only the first N actions
   --username NAME    simulator credential (default simulator)
   --password PWD     (default super_safe!)
-  --json             print the summary as JSON on stdout`;
+  --json             print the summary as JSON on stdout, and no progress on stderr
+Progress goes to stderr: one line redrawn on a terminal, a line every 10 s otherwise.`;
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -281,7 +258,8 @@ export async function main(argv: string[]): Promise<number> {
   const scenario = values.scenario ?? DEFAULT_SCENARIO;
   let actions = parseScenario(readFileSync(scenario, "utf8"));
   if (values.limit) actions = actions.slice(0, positiveInteger(values.limit, "limit") ?? actions.length);
-  const bar = process.stderr.isTTY ? progressBar(actions.length) : undefined;
+  const progress = createProgress({ name: "simulate", quiet: values.json });
+  progress.phase("replaying", actions.length);
   const summary = await simulate({
     bases,
     actions,
@@ -289,9 +267,9 @@ export async function main(argv: string[]): Promise<number> {
     timeoutMs: positiveInteger(values.timeout, "timeout") ?? 300,
     username: values.username,
     password: values.password,
-    onProgress: bar?.update,
+    onProgress: (done, errors) => progress.update(done, `${errors} errors`),
   });
-  bar?.end();
+  progress.end();
   console.log(values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
   return summary.errors === 0 ? 0 : 1;
 }

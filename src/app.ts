@@ -3,6 +3,7 @@ import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
 import { ErrorPage } from "../views/forms.tsx";
 import stylesheet from "../views/static/style.css" with { type: "text" };
+import { docsRoutes } from "./api/docs.ts";
 import { allowedMethods, apiDocs, simulatorRoutes, validationMessage } from "./api/simulator.ts";
 import { type Deps, requestIdOf } from "./context.ts";
 import { isInvalidData, isUnavailable } from "./db.ts";
@@ -12,6 +13,7 @@ import { createMetrics } from "./metrics.ts";
 import { observe } from "./observe.ts";
 import { securityPlugin } from "./security.ts";
 import { authRoutes } from "./web/auth.ts";
+import { avatarRoutes } from "./web/avatar.ts";
 import { followRoutes } from "./web/follow.ts";
 import { timelineRoutes } from "./web/timeline.ts";
 
@@ -97,6 +99,7 @@ export function buildWeb(deps: Deps) {
       set.headers["cache-control"] = "public, max-age=3600";
       return stylesheet;
     })
+    .use(avatarRoutes())
     .use(healthRoutes(deps))
     .use(authRoutes(deps))
     .use(timelineRoutes(deps))
@@ -126,6 +129,7 @@ export function buildApi(deps: Deps) {
     })
     .use(healthRoutes(deps))
     .use(apiDocs(deps.config))
+    .use(docsRoutes())
     .use(simulatorRoutes(deps));
   return app;
 }

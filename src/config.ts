@@ -34,6 +34,8 @@ export interface Config {
   readonly operator: string | undefined;
   /** A file that also receives the moderation events, e.g. /proc/1/fd/1 (the container's log) under docker exec. */
   readonly eventLog: string | undefined;
+  /** Where message avatars come from: drawn by the program ("local"), or Gravatar with the local one beneath. */
+  readonly avatars: "local" | "gravatar";
 }
 
 export class ConfigError extends Error {
@@ -121,6 +123,7 @@ export function loadConfig(env: Env = process.env): Config {
     version: env.APP_VERSION || "dev",
     operator: env.MINITWIT_OPERATOR || env.SUDO_USER || env.USER || env.LOGNAME || undefined,
     eventLog: env.MINITWIT_EVENT_LOG || undefined,
+    avatars: oneOf(env, "AVATARS", ["local", "gravatar"] as const, "local"),
   };
   return Object.freeze(config);
 }

@@ -16,3 +16,8 @@ declare module "*.data" {
   const path: string;
   export default path;
 }
+// The API reference page's script, from swagger-ui-dist (src/api/docs.ts).
+declare module "swagger-ui-dist/swagger-ui-bundle.js" {
+  const path: string;
+  export default path;
+}

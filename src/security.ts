@@ -21,23 +21,24 @@ const THROTTLE_CAPACITY = 50_000;
  */
 export const SERVE_LIMITS = { maxRequestBodySize: 16 * BODY_LIMIT } as const;
 
-const WEB_CSP = [
-  "default-src 'self'",
-  "img-src 'self' https://www.gravatar.com",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
+// Images from this site only; from Gravatar too when AVATARS=gravatar.
+const webCsp = (avatars: Config["avatars"]) =>
+  [
+    "default-src 'self'",
+    avatars === "gravatar" ? "img-src 'self' https://www.gravatar.com" : "img-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
 
-// The API answers JSON; only its reference page (/docs) loads a script and styles from a CDN.
+// The API answers JSON; only its reference page (/docs) loads scripts and styles, all from this site.
 const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 const DOCS_CSP = [
   "default-src 'none'",
-  "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com",
-  "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com https://fonts.googleapis.com",
-  "font-src 'self' data: https://cdn.jsdelivr.net https://fonts.gstatic.com https://fonts.scalar.com",
-  "img-src 'self' data: https:",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
   "connect-src 'self'",
   "frame-ancestors 'none'",
 ].join("; ");
@@ -154,6 +155,7 @@ function checkLimits(request: Request): void {
 export function securityPlugin(config: Config, kind: "web" | "api") {
   const trusted = config.trustedProxies;
   const throttle = loginThrottle();
+  const WEB_CSP = webCsp(config.avatars);
   return new Elysia({ name: `security-${kind}` })
     .onRequest(({ request, server, set }) => {
       const https = isHttps(request, server, trusted);

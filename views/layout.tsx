@@ -26,27 +26,32 @@ export function Layout({ title, user, flashes = [], children }: LayoutProps): st
         </head>
         <body>
           <div class="page">
-            <h1>MiniTwit</h1>
-            <nav class="navigation">
-              {user ? (
-                <>
-                  <a href="/">my timeline</a> | <a href="/public">public timeline</a> |{" "}
-                  <a href="/logout">sign out [{escapeHtml(user.username)}]</a>
-                </>
-              ) : (
-                <>
-                  <a href="/public">public timeline</a> | <a href="/register">sign up</a> | <a href="/login">sign in</a>
-                </>
+            <header>
+              <h1>MiniTwit</h1>
+              <nav class="navigation">
+                {user ? (
+                  <>
+                    <a href="/">my timeline</a> | <a href="/public">public timeline</a> |{" "}
+                    <a href="/logout">sign out [{escapeHtml(user.username)}]</a>
+                  </>
+                ) : (
+                  <>
+                    <a href="/public">public timeline</a> | <a href="/register">sign up</a> |{" "}
+                    <a href="/login">sign in</a>
+                  </>
+                )}
+              </nav>
+            </header>
+            <main class="body">
+              {flashes.length > 0 && (
+                <ul class="flashes">
+                  {flashes.map((f) => (
+                    <li>{escapeHtml(f)}</li>
+                  ))}
+                </ul>
               )}
-            </nav>
-            {flashes.length > 0 && (
-              <ul class="flashes">
-                {flashes.map((f) => (
-                  <li>{escapeHtml(f)}</li>
-                ))}
-              </ul>
-            )}
-            <main class="body">{children}</main>
+              {children}
+            </main>
             <footer class="footer">MiniTwit {"&mdash;"} A Bun Application</footer>
           </div>
         </body>

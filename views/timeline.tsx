@@ -1,5 +1,6 @@
 // The three timelines: public, a user's, and the signed-in home timeline with the twit box.
 import type { Message } from "../src/data/messages.ts";
+import { avatarPath } from "../src/web/avatar.ts";
 import { escapeHtml } from "./escape.ts";
 import { Layout, type PageUser } from "./layout.tsx";
 
@@ -27,10 +28,29 @@ export function userPath(username: string): string {
   return `/${encodeURIComponent(username)}`;
 }
 
-function MessageItem({ message }: { message: Message }) {
+/** Where avatars come from (config AVATARS): drawn by the program, or Gravatar. */
+export type AvatarSource = "local" | "gravatar";
+
+/**
+ * The author's avatar, decorative beside the author's name (empty alt). With Gravatar, the local one
+ * lies beneath it: when Gravatar does not load, its image (empty alt, no size given: Chromium would
+ * draw a broken-image icon in a sized box) takes no room and the local one shows, without JavaScript.
+ */
+function Avatar({ message, source }: { message: Message; source: AvatarSource }) {
+  const local = <img class="avatar" src={escapeHtml(avatarPath(message.username))} alt="" width="48" height="48" />;
+  if (source === "local") return local;
+  return (
+    <span class="avatar">
+      {local}
+      <img src={escapeHtml(gravatarUrl(message.email))} alt="" />
+    </span>
+  );
+}
+
+function MessageItem({ message, avatars }: { message: Message; avatars: AvatarSource }) {
   return (
     <li>
-      <img src={escapeHtml(gravatarUrl(message.email))} alt="" width="48" height="48" />
+      <Avatar message={message} source={avatars} />
       <p>
         <strong>
           <a href={escapeHtml(userPath(message.username))}>{escapeHtml(message.username)}</a>
@@ -56,6 +76,8 @@ export interface TimelineProps {
   older?: number;
   user?: PageUser;
   flashes?: string[];
+  /** Default "local". */
+  avatars?: AvatarSource;
 }
 
 function title(view: TimelineKind): string {
@@ -79,7 +101,7 @@ function FollowStatus({ profile, following }: { profile: { username: string }; f
   );
 }
 
-export function Timeline({ view, messages, older, user, flashes }: TimelineProps) {
+export function Timeline({ view, messages, older, user, flashes, avatars = "local" }: TimelineProps) {
   const heading = title(view);
   return (
     <Layout title={heading} user={user} flashes={flashes}>
@@ -104,7 +126,7 @@ export function Timeline({ view, messages, older, user, flashes }: TimelineProps
             <em>There's no message so far.</em>
           </li>
         ) : (
-          messages.map((m) => <MessageItem message={m} />)
+          messages.map((m) => <MessageItem message={m} avatars={avatars} />)
         )}
       </ul>
       {older !== undefined && (

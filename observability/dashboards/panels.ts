@@ -1,14 +1,16 @@
-// Panel helpers shared by the three dashboards: explicit ids and refIds, legends on, the two data sources.
+// Panel helpers shared by the three dashboards: explicit ids and refIds, legends on, the two data sources
+// named through dashboard variables (datasources.ts).
 import type * as cog from "@grafana/grafana-foundation-sdk/cog";
 import * as common from "@grafana/grafana-foundation-sdk/common";
 import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
 import * as prometheus from "@grafana/grafana-foundation-sdk/prometheus";
 import * as stat from "@grafana/grafana-foundation-sdk/stat";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
-import { POSTGRES, PostgresQueryBuilder, type SqlFormat } from "./postgres.ts";
+import { MIXED, POSTGRES_SOURCE, PROMETHEUS_SOURCE, sourceRef } from "./datasources.ts";
+import { PostgresQueryBuilder, type SqlFormat } from "./postgres.ts";
 
-export const PROMETHEUS: common.DataSourceRef = { type: "prometheus", uid: "prometheus" };
-const MIXED: common.DataSourceRef = { type: "datasource", uid: "-- Mixed --" };
+const PROMETHEUS = sourceRef(PROMETHEUS_SOURCE);
+const POSTGRES = sourceRef(POSTGRES_SOURCE);
 
 export interface Size {
   w: number;

@@ -1,8 +1,9 @@
 // A typed raw-SQL query for Grafana's PostgreSQL data source: the foundation SDK has no builder for it.
 import type * as cog from "@grafana/grafana-foundation-sdk/cog";
 import type * as common from "@grafana/grafana-foundation-sdk/common";
+import { POSTGRES_SOURCE, sourceRef } from "./datasources.ts";
 
-export const POSTGRES: common.DataSourceRef = { type: "grafana-postgresql-datasource", uid: "postgres" };
+const POSTGRES: common.DataSourceRef = sourceRef(POSTGRES_SOURCE);
 
 export type SqlFormat = "table" | "time_series";
 

@@ -32,7 +32,14 @@ export function timelineRoutes({ config, db }: Deps) {
       if (!user) return redirectTo(request, "/public");
       const before = parseCursor(query.before);
       const { messages, older } = await page((n) => homeTimeline(db, user.id, n, before));
-      return Timeline({ view: { kind: "home" }, messages, older, user, flashes: session.takeFlashes() });
+      return Timeline({
+        view: { kind: "home" },
+        messages,
+        older,
+        user,
+        flashes: session.takeFlashes(),
+        avatars: config.avatars,
+      });
     })
     .get("/public", async ({ query, session }) => {
       const before = parseCursor(query.before);
@@ -43,6 +50,7 @@ export function timelineRoutes({ config, db }: Deps) {
         older,
         user: session.user,
         flashes: session.takeFlashes(),
+        avatars: config.avatars,
       });
     })
     .get("/:username", async ({ params, query, session }) => {
@@ -59,6 +67,7 @@ export function timelineRoutes({ config, db }: Deps) {
         older,
         user,
         flashes: session.takeFlashes(),
+        avatars: config.avatars,
       });
     })
     .post("/add_message", async ({ request, body, session }) => {

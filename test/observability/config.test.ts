@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { resolveDataSources } from "../../observability/dashboards/datasources.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
@@ -35,8 +36,64 @@ describe("[observability] configuration files", () => {
       for (const panel of board.panels) {
         const refIds = panel.targets.map((t: Any) => t.refId);
         expect(new Set(refIds).size).toBe(refIds.length);
-        for (const target of panel.targets) expect(["prometheus", "postgres"]).toContain(target.datasource.uid);
         if (panel.type === "timeseries") expect(panel.options.legend.showLegend).toBe(true);
+      }
+      // Resolved as provisioned, every target lands on a provisioned data source of its type.
+      for (const panel of resolveDataSources(board).panels) {
+        for (const target of panel.targets) {
+          expect([
+            ["prometheus", "prometheus"],
+            ["grafana-postgresql-datasource", "postgres"],
+          ]).toContainEqual([target.datasource.type, target.datasource.uid]);
+        }
+      }
+    }
+  });
+
+  test("[observability] no panel or target names a fixed data-source uid: variables and import inputs do", () => {
+    const variables: Record<string, [string, string]> = {
+      DS_PROMETHEUS: ["prometheus", "prometheus"],
+      DS_POSTGRES: ["grafana-postgresql-datasource", "postgres"],
+    };
+    for (const file of readdirSync(join(ROOT, "observability/grafana/dashboards"))) {
+      const board = JSON.parse(read(`observability/grafana/dashboards/${file}`));
+      const used = new Set<string>();
+      const named = (ref: Any, where: string) => {
+        if (ref.type === "datasource" && ref.uid === "-- Mixed --") return; // Grafana's built-in, no one's data source
+        const name = /^\$\{(DS_[A-Z]+)\}$/.exec(ref.uid)?.[1];
+        expect(name, `${where}: ${ref.uid}`).toBeDefined();
+        expect(variables[name as string]?.[0], where).toBe(ref.type);
+        used.add(name as string);
+      };
+      for (const panel of board.panels) {
+        named(panel.datasource, `${file} #${panel.id}`);
+        for (const target of panel.targets) named(target.datasource, `${file} #${panel.id} ${target.refId}`);
+      }
+      const list = board.templating.list.filter((v: Any) => v.type === "datasource");
+      expect(list.map((v: Any) => v.name).sort(), file).toEqual([...used].sort());
+      for (const v of list) {
+        expect([v.query, v.current.value]).toEqual(variables[v.name] as [string, string]);
+      }
+      expect(board.__inputs.map((i: Any) => [i.name, i.type, i.pluginId]).sort()).toEqual(
+        [...used].sort().map((name) => [name, "datasource", variables[name]?.[0]]),
+      );
+    }
+    expect(JSON.parse(read("observability/grafana/dashboards/business.json")).__inputs).toHaveLength(2);
+  });
+
+  test("[observability] imported by hand, every panel and target takes the data sources chosen in the dialog", () => {
+    // What Grafana's import does with the answers to __inputs: each ${NAME} replaced by the chosen uid.
+    const chosen: Record<string, string> = { DS_PROMETHEUS: "their-prometheus", DS_POSTGRES: "their-postgres" };
+    for (const file of readdirSync(join(ROOT, "observability/grafana/dashboards"))) {
+      const text = read(`observability/grafana/dashboards/${file}`).replace(
+        /\$\{(DS_[A-Z]+)\}/g,
+        (whole, name: string) => chosen[name] ?? whole,
+      );
+      const board = JSON.parse(text);
+      for (const panel of board.panels) {
+        for (const target of panel.targets) {
+          expect(["their-prometheus", "their-postgres"], `${file} #${panel.id}`).toContain(target.datasource.uid);
+        }
       }
     }
   });

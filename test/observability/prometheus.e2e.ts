@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
+import { resolveDataSources } from "../../observability/dashboards/datasources.ts";
 import { expandMacros } from "../../observability/dashboards/postgres.ts";
 import { Client } from "../helpers.ts";
 import { freePort } from "../ports.ts";
@@ -39,7 +40,11 @@ interface Panel {
 
 const dashboards = readdirSync(join(ROOT, "observability/grafana/dashboards"))
   .filter((f) => f.endsWith(".json"))
-  .map((f) => ({ file: f, ...JSON.parse(readFileSync(join(ROOT, "observability/grafana/dashboards", f), "utf8")) }));
+  // As the provisioned Grafana runs them: the data-source variables resolved to their defaults.
+  .map((f) => ({
+    file: f,
+    ...resolveDataSources(JSON.parse(readFileSync(join(ROOT, "observability/grafana/dashboards", f), "utf8"))),
+  }));
 const targets = dashboards.flatMap((d: { file: string; panels: Panel[] }) =>
   d.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `${d.file} #${p.id} ${p.title} ${t.refId}`, ...t }))),
 );

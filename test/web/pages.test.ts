@@ -169,14 +169,15 @@ describe("[web] timelines and messages", () => {
     expect(again.text).not.toContain("<test message 2>");
   });
 
-  test("[web] messages show a Gravatar, an author link and a UTC date", async () => {
+  test("[web] messages show the program's own avatar, an author link and a UTC date", async () => {
     const c = client();
     await c.post("/register", { username: "Grav Atar", email: " Grav@Example.com ", password: "p", password2: "p" });
     await c.login("Grav Atar", "p");
     await c.post("/add_message", { text: "with a face" });
     const page = await c.get("/public");
-    const hash = new Bun.CryptoHasher("md5").update("grav@example.com").digest("hex");
-    expect(page.text).toContain(`https://www.gravatar.com/avatar/${hash}?d=identicon&amp;s=48`);
+    const key = new Bun.CryptoHasher("md5").update("Grav Atar").digest("hex");
+    expect(page.text).toContain(`<img class="avatar" src="/static/avatars/${key}.svg" alt="" width="48" height="48"/>`);
+    expect(page.text).not.toContain("gravatar.com");
     expect(page.text).toContain('<a href="/Grav%20Atar">Grav Atar</a>');
     expect(page.text).toMatch(/&mdash; \d{4}-\d{2}-\d{2} @ \d{2}:\d{2}/);
     const [row] = await app.db.query<{ pub_date: Date }>("messages/user_timeline", [
