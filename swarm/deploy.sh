@@ -50,10 +50,19 @@ log() { printf '%s deploy: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 # The image a service's spec names, without the digest Swarm may have pinned.
 spec_image() { docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "$1" | sed 's/@sha256:.*//'; }
 
-# Why the latest tasks of a service stopped, for the log of a failed deploy.
+# Why the latest tasks of a service stopped, for the log of a failed deploy: their states and errors,
+# and the last health checks of the task Swarm's update names (when its container is on this node).
 why() {
+  local task container
   docker service ps "$1" --no-trunc --filter desired-state=shutdown \
     --format '  {{.Name}} {{.Image}}: {{.CurrentState}} {{.Error}}' | sed 's/@sha256:[0-9a-f]*//' | head -n 6 >&2 || true
+  task=$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.Message}}{{end}}' "$1" |
+    grep -o 'task [a-z0-9]*' | cut -d' ' -f2 || true)
+  [ -n "$task" ] || return 0
+  container=$(docker inspect --format '{{.Status.ContainerStatus.ContainerID}}' "$task" 2>/dev/null || true)
+  [ -n "$container" ] || return 0
+  docker inspect --format '{{range .State.Health.Log}}  health check exit {{.ExitCode}}: {{.Output}}{{println}}{{end}}' \
+    "$container" 2>/dev/null | grep . | tail -n 3 >&2 || true
 }
 
 # Waits for the migration job's current run (its job iteration; earlier runs of the same tag do not
