@@ -66,6 +66,11 @@ cp "$bun_bin" "$bun_dir/bun"
 standin bun "oven/bun:$bun_version" "$bun_dir/bun" /etc/ssl/certs/ca-certificates.crt
 rm -rf "$bun_dir"
 standin distroless "$runtime"
-standin postgres "$postgres"
-standin nginx "$nginx"
-standin prometheus "$prometheus"
+# The three that install Debian packages wait mostly on the mirror: side by side.
+pids=()
+standin postgres "$postgres" & pids+=($!)
+standin nginx "$nginx" & pids+=($!)
+standin prometheus "$prometheus" & pids+=($!)
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+exit "$failed"
