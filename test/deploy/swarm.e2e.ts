@@ -507,7 +507,7 @@ describe("[deploy] the swarm", () => {
   let rollback: Replayed;
   test("[swarm] a release whose serve fails its health check: Swarm rolls back, deploy.sh exits 1 and says why", async () => {
     const update = deploy(BROKEN);
-    rollback = await replayWhile(update, "b", undefined, 6000);
+    rollback = await replayWhile(update, "b", undefined, 4000);
     broken = await update;
     console.error(
       `[swarm] ${broken.stdout
