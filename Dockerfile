@@ -1,6 +1,6 @@
-# syntax=docker/dockerfile:1
 # MiniTwit's image: compiled on Bun's image (same version as package.json), run as one executable
-# on distroless (glibc, no shell, non-root). Build:
+# on distroless (glibc, no shell, non-root). No `# syntax=` line: it builds offline, with or without BuildKit.
+# Build:
 #   docker build --build-arg VERSION=1.0.0 --build-arg REVISION=$(git rev-parse HEAD) -t minitwit .
 
 ARG BUN_VERSION=1.4.5
@@ -29,13 +29,16 @@ LABEL org.opencontainers.image.title="minitwit" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.source="${SOURCE}"
 WORKDIR /app
-COPY --from=build --chown=nonroot:nonroot /out/ /app/
+# The executable belongs to root (the runtime user cannot change it); the user owns only /app/data.
+COPY --from=build /out/minitwit /app/minitwit
+COPY --from=build --chown=nonroot:nonroot /out/data /app/data
 ENV NODE_ENV=production \
     APP_VERSION=${VERSION} \
     HOST=0.0.0.0 \
     PORT=5000 \
     API_PORT=5001 \
     METRICS_PORT=9464 \
+    METRICS_HOST=0.0.0.0 \
     DATA_DIR=/app/data
 USER nonroot
 EXPOSE 5000 5001 9464

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Deploys MiniTwit on a Swarm manager, from a checkout of the commit being deployed:
-#   swarm/deploy.sh TAG        (TLS=true adds swarm/tls.yml; STACK, MINITWIT_IMAGE, HEALTH_URL optional)
-# Config versions come from content hashes; the migration runs with the new image first; then the
-# rolling update (start-first, Swarm rolls a service back by itself when its new tasks fail); then
-# /health through the proxy. If that fails, web and api are rolled back and the script exits 1.
+#   swarm/deploy.sh TAG        (TLS=true adds swarm/tls.yml; STACK, MINITWIT_IMAGE, HEALTH_URL optional;
+#                               STACK_OVERRIDES: more compose files, space-separated, applied last)
+# Config versions come from content hashes; the migration runs with the new image first (again when
+# the tag is the same); then the rolling update (start-first, Swarm rolls a service back by itself when
+# its new tasks fail); then /health through the proxy. If any of it fails, web and api are back on
+# their previous image, the script says why and exits 1. Safe to run again with the same tag.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +13,8 @@ TAG=${1:?usage: swarm/deploy.sh TAG}
 STACK=${STACK:-minitwit}
 HEALTH_URL=${HEALTH_URL:-http://127.0.0.1/health}
 TIMEOUT=${TIMEOUT:-600}
+# `always` asks the registry for the image's digest (pinned tasks); `never` for images built locally.
+RESOLVE_IMAGE=${RESOLVE_IMAGE:-always}
 export MINITWIT_IMAGE=${MINITWIT_IMAGE:-ghcr.io/minitwit/minitwit}
 export MINITWIT_TAG=$TAG
 
@@ -38,57 +42,111 @@ FILES
 
 files=(-c swarm/stack.yml)
 if [ "${TLS:-false}" = true ]; then files+=(-c swarm/tls.yml); fi
+for extra in ${STACK_OVERRIDES:-}; do files+=(-c "$extra"); done
+image="${MINITWIT_IMAGE}:${TAG}"
 
 log() { printf '%s deploy: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
-# Waits for the migration job's task on the new image to complete; fails on Failed/Rejected.
+# The image a service's spec names, without the digest Swarm may have pinned.
+spec_image() { docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "$1" | sed 's/@sha256:.*//'; }
+
+# Why the latest tasks of a service stopped, for the log of a failed deploy: their states and errors,
+# and the last health checks of the task Swarm's update names (when its container is on this node).
+why() {
+  local task container
+  docker service ps "$1" --no-trunc --filter desired-state=shutdown \
+    --format '  {{.Name}} {{.Image}}: {{.CurrentState}} {{.Error}}' | sed 's/@sha256:[0-9a-f]*//' | head -n 6 >&2 || true
+  task=$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.Message}}{{end}}' "$1" |
+    grep -o 'task [a-z0-9]*' | cut -d' ' -f2 || true)
+  [ -n "$task" ] || return 0
+  container=$(docker inspect --format '{{.Status.ContainerStatus.ContainerID}}' "$task" 2>/dev/null || true)
+  [ -n "$container" ] || return 0
+  docker inspect --format '{{range .State.Health.Log}}  health check exit {{.ExitCode}}: {{.Output}}{{println}}{{end}}' \
+    "$container" 2>/dev/null | grep . | tail -n 3 >&2 || true
+}
+
+# Waits for the migration job's current run (its job iteration; earlier runs of the same tag do not
+# count) to complete. A failed task is retried by Swarm (restart_policy); the run fails when every
+# allowed attempt has failed.
 wait_migration() {
-  local deadline=$((SECONDS + TIMEOUT)) states
+  local service="${STACK}_migrate" deadline=$((SECONDS + TIMEOUT)) iteration attempts ids states failed
+  iteration=$(docker service inspect --format '{{.JobStatus.JobIteration.Index}}' "$service")
+  attempts=$(docker service inspect --format '{{with .Spec.TaskTemplate.RestartPolicy}}{{with .MaxAttempts}}{{.}}{{end}}{{end}}' "$service")
   while [ $SECONDS -lt $deadline ]; do
-    states=$(docker service ps "${STACK}_migrate" --no-trunc --format '{{.Image}} {{.CurrentState}}' |
-      grep -F -e "${MINITWIT_IMAGE}:${TAG}@" -e "${MINITWIT_IMAGE}:${TAG} " || true)
-    if grep -q ' Complete' <<<"$states"; then log "migration complete"; return 0; fi
-    if grep -Eq ' (Failed|Rejected)' <<<"$states"; then
-      log "migration failed:"; docker service logs --tail 50 "${STACK}_migrate" >&2 || true; return 1
+    ids=$(docker service ps -q --no-trunc "$service" || true)
+    states=""
+    if [ -n "$ids" ]; then
+      # shellcheck disable=SC2086 # one argument per task id
+      states=$(docker inspect --format '{{.JobIteration.Index}} {{.Status.State}}' $ids 2>/dev/null |
+        awk -v i="$iteration" '$1 == i {print $2}' || true)
     fi
-    sleep 3
+    if grep -qx complete <<<"$states"; then log "migration complete"; return 0; fi
+    failed=$(grep -cxE 'failed|rejected' <<<"$states" || true)
+    if [ "$failed" -gt "${attempts:-0}" ]; then
+      log "migration failed ${failed} times:"; docker service logs --tail 30 "$service" >&2 || true; return 1
+    fi
+    sleep 2
   done
   log "migration did not finish within ${TIMEOUT}s"; return 1
 }
 
-# Waits until a service's rolling update has completed and all its replicas run.
+# Waits until a service runs all its replicas on the new image after its rolling update. Fails at once
+# when Swarm rolled it back or paused it (the new tasks failed their health checks).
 wait_converged() {
-  local service="${STACK}_$1" deadline=$((SECONDS + TIMEOUT)) state replicas
+  local service="${STACK}_$1" deadline=$((SECONDS + TIMEOUT)) state current tasks desired running
   while [ $SECONDS -lt $deadline ]; do
     state=$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "$service")
-    replicas=$(docker service ls --filter "name=$service" --format '{{.Name}} {{.Replicas}}' | awk -v s="$service" '$1 == s {print $2}')
-    case "$state" in
-      rollback_*|paused) log "$service: update $state"; return 1 ;;
-    esac
-    if { [ -z "$state" ] || [ "$state" = completed ]; } && [ "${replicas%%/*}" = "${replicas##*/}" ]; then
-      log "$service: $replicas replicas on ${TAG}"; return 0
+    current=$(spec_image "$service")
+    if [ "$current" != "$image" ] || [ "$state" = paused ] || [ "$state" = rollback_paused ]; then
+      log "$service: update failed ($state), now on $current:" \
+        "$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.Message}}{{end}}' "$service")"
+      why "$service"
+      return 1
     fi
-    sleep 5
+    # Converged: no update in progress, and every task meant to run is running the new image.
+    tasks=$(docker service ps "$service" --filter desired-state=running --format '{{.Image}} {{.CurrentState}}' |
+      sed 's/@sha256:[0-9a-f]*//')
+    desired=$(docker service inspect --format '{{.Spec.Mode.Replicated.Replicas}}' "$service")
+    running=$(grep -c "^${image} Running" <<<"$tasks" || true)
+    case "$state" in
+      updating | rollback_started) ;;
+      *) if [ "$running" = "$desired" ] && [ "$(grep -c . <<<"$tasks")" = "$desired" ]; then
+        log "$service: $running/$desired tasks running ${TAG}"; return 0
+      fi ;;
+    esac
+    sleep 3
   done
-  log "$service did not converge within ${TIMEOUT}s"; return 1
+  log "$service did not converge within ${TIMEOUT}s"; why "$service"; return 1
 }
 
+# Puts web and api back on their previous image where Swarm has not done so already, then exits 1.
 rollback() {
-  log "rolling back web and api"
-  docker service rollback --detach=false "${STACK}_web" || true
-  docker service rollback --detach=false "${STACK}_api" || true
+  local name service
+  for name in web api; do
+    service="${STACK}_${name}"
+    if [ "$(spec_image "$service")" = "$image" ]; then
+      log "rolling back $service"
+      docker service rollback --quiet --detach=false "$service" >/dev/null || true
+    fi
+    log "$service is on $(spec_image "$service")"
+  done
+  log "FAILED: ${image} is not live (reasons above)"
   exit 1
 }
 
 if docker service inspect "${STACK}_migrate" >/dev/null 2>&1; then
-  log "migrating with ${MINITWIT_IMAGE}:${TAG}"
-  docker service update --quiet --detach --with-registry-auth --image "${MINITWIT_IMAGE}:${TAG}" "${STACK}_migrate"
-  wait_migration
+  log "migrating with ${image}"
+  # --force: a job runs again only when its spec changes, and the same tag would not change it.
+  no_resolve=()
+  if [ "$RESOLVE_IMAGE" = never ]; then no_resolve=(--no-resolve-image); fi
+  docker service update --quiet --detach --force --with-registry-auth "${no_resolve[@]}" \
+    --image "$image" "${STACK}_migrate" >/dev/null
+  wait_migration || { log "FAILED: migration with ${image}; nothing else changed"; exit 1; }
 fi
 
-log "deploying stack ${STACK} with ${MINITWIT_IMAGE}:${TAG}"
-docker stack deploy --with-registry-auth --prune "${files[@]}" "$STACK"
-wait_migration
+log "deploying stack ${STACK} with ${image}"
+docker stack deploy --with-registry-auth --resolve-image "$RESOLVE_IMAGE" --prune "${files[@]}" "$STACK"
+wait_migration || rollback
 wait_converged web || rollback
 wait_converged api || rollback
 
@@ -99,4 +157,4 @@ if ! curl -fsS --max-time 5 --retry 10 --retry-delay 3 --retry-all-errors "$HEAL
   rollback
 fi
 echo
-log "done: ${MINITWIT_IMAGE}:${TAG} is live"
+log "done: ${image} is live"

@@ -140,12 +140,13 @@ export function expectedState(actions: Action[]): EndState {
 /**
  * The same, read through the API for the given users: GET /msgs/{user} and GET /fllws/{user} with a
  * `no` far above any user's count (the scenario's largest is in the hundreds). A user that does not
- * exist answers 404 and is left out.
+ * exist answers 404 and is left out. `auth` is the simulator's Authorization header (default credential
+ * unless given).
  */
-export async function observedState(api: string, users: string[]): Promise<EndState> {
+export async function observedState(api: string, users: string[], auth = AUTH): Promise<EndState> {
   const messages = new Map<string, number>();
   const follows = new Map<string, Set<string>>();
-  const headers = { Authorization: AUTH };
+  const headers = { Authorization: auth };
   async function read(user: string): Promise<void> {
     const name = encodeURIComponent(user);
     const msgs = await fetch(`${api}/msgs/${name}?no=10000`, { headers });

@@ -25,11 +25,17 @@ describe("[dockerfile] image", () => {
     expect(pkg.scripts.build).toContain("--outfile dist/minitwit");
   });
 
-  test("[dockerfile] the run stage holds the executable only, as a non-root user", () => {
-    expect(runStage).toContain("COPY --from=build --chown=nonroot:nonroot /out/ /app/");
+  test("[dockerfile] the run stage holds the executable only, as a non-root user who owns only /app/data", () => {
+    expect(runStage).toContain("COPY --from=build /out/minitwit /app/minitwit\n");
+    expect(runStage).toContain("COPY --from=build --chown=nonroot:nonroot /out/data /app/data\n");
+    expect(runStage.match(/--chown=/g)?.length).toBe(1);
     expect(runStage).toContain("USER nonroot");
     expect(runStage).toContain('ENTRYPOINT ["/app/minitwit"]');
     expect(runStage).not.toMatch(/^COPY (?!--from=build)/m);
+  });
+
+  test("[dockerfile] builds offline: no `# syntax=` line that BuildKit would pull", () => {
+    expect(dockerfile).not.toMatch(/^# *syntax=/m);
   });
 
   test("[dockerfile] HEALTHCHECK asks /health through the executable's healthcheck command", () => {

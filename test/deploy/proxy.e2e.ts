@@ -39,10 +39,10 @@ beforeAll(async () => {
     .replace("/dev/stdout", join(folder, "access.log"))
     .replace("listen 8080 default_server;", `listen 127.0.0.1:${port} default_server;`)
     .replace("listen 8080;", `listen 127.0.0.1:${port};`)
-    .replace("http://web:5000", app.web)
-    .replace("http://api:5001", `http://127.0.0.1:${echo.port}`);
-  expect(config).not.toContain("web:5000");
-  expect(config).not.toContain("api:5001");
+    .replace("http://tasks.web:5000", app.web)
+    .replace("http://tasks.api:5001", `http://127.0.0.1:${echo.port}`);
+  expect(config).not.toContain("tasks.web:5000");
+  expect(config).not.toContain("tasks.api:5001");
   mkdirSync(join(folder, "tls.d"));
   writeFileSync(join(folder, "nginx.conf"), config);
   nginx = Bun.spawn(["nginx", "-p", folder, "-c", join(folder, "nginx.conf"), "-g", "daemon off;"], {

@@ -6,6 +6,7 @@ import { run } from "../run.ts";
 
 type Service = {
   image: string;
+  stop_grace_period?: string;
   command?: string[];
   environment?: Record<string, string>;
   ports?: { published: number; target: number; mode: string }[];
@@ -18,7 +19,7 @@ type Service = {
     replicas?: number;
     update_config?: { order?: string; failure_action?: string };
     rollback_config?: { order?: string };
-    restart_policy?: { condition?: string };
+    restart_policy?: { condition?: string; max_attempts?: number };
     resources?: { limits?: { cpus?: string; memory?: string } };
     placement?: { constraints?: string[] };
   };
@@ -115,15 +116,30 @@ describe("[stack] web and api", () => {
       expect(deploy?.rollback_config?.order).toBe("start-first");
     });
 
+    test(`[stack] ${name}: drains on SIGTERM longer than the proxy caches DNS, and Swarm waits for it`, async () => {
+      const service = stack.services[name] as Service;
+      const delay = Number(service.environment?.SHUTDOWN_DELAY_MS);
+      const grace = Number(service.environment?.SHUTDOWN_GRACE_MS ?? 10_000);
+      const nginx = await Bun.file(`${ROOT}/swarm/nginx.conf`).text();
+      const valid = Number(/resolver 127\.0\.0\.11 valid=(\d+)s/.exec(nginx)?.[1]);
+      expect(valid).toBeGreaterThan(0);
+      expect(delay).toBeGreaterThanOrEqual(valid * 1000 + 2000);
+      const stop = /^(\d+)s$/.exec(service.stop_grace_period ?? "")?.[1];
+      expect(Number(stop) * 1000).toBeGreaterThan(delay + grace);
+      expect(service.environment?.METRICS_HOST).toBe("0.0.0.0");
+    });
+
     test(`[stack] ${name}: health check by the executable's own healthcheck command`, () => {
       expect((stack.services[name] as Service).healthcheck?.test).toEqual(["CMD", "/app/minitwit", "healthcheck"]);
     });
   }
 
-  test("[stack] migrate: a one-shot job running `minitwit migrate` on the same image", () => {
+  test("[stack] migrate: a one-shot job running `minitwit migrate` on the same image, retried until db is up", () => {
     const migrate = stack.services.migrate as Service;
     expect(migrate.deploy?.mode).toBe("replicated-job");
-    expect(migrate.deploy?.restart_policy?.condition).toBe("none");
+    // A first deploy starts it before `db` resolves: without retries it stays failed.
+    expect(migrate.deploy?.restart_policy?.condition).toBe("on-failure");
+    expect(migrate.deploy?.restart_policy?.max_attempts).toBeGreaterThanOrEqual(10);
     expect(migrate.command).toEqual(["migrate"]);
     expect(migrate.image).toBe(stack.services.web?.image as string);
   });
