@@ -29,12 +29,16 @@ import init from "../sql/migrations/0001_init.sql" with { type: "text" };
 import rowCounts from "../sql/migrations/0002_row_counts.sql" with { type: "text" };
 import autovacuumVisibility from "../sql/migrations/0003_autovacuum_visibility.sql" with { type: "text" };
 import flaggedIndex from "../sql/migrations/0004_flagged_index.sql" with { type: "text" };
+import nameKeys from "../sql/migrations/0005_name_keys.sql" with { type: "text" };
 import schemaApplied from "../sql/schema/applied.sql" with { type: "text" };
 import schemaRecord from "../sql/schema/record.sql" with { type: "text" };
 import usersById from "../sql/users/by_id.sql" with { type: "text" };
 import usersByName from "../sql/users/by_name.sql" with { type: "text" };
 import usersCredentials from "../sql/users/credentials.sql" with { type: "text" };
+import usersFillNameKeys from "../sql/users/fill_name_keys.sql" with { type: "text" };
 import usersInsert from "../sql/users/insert.sql" with { type: "text" };
+import usersNames from "../sql/users/names.sql" with { type: "text" };
+import usersWithoutKey from "../sql/users/without_key.sql" with { type: "text" };
 
 /** Queries by name: the file's path under sql/ without `.sql`. */
 export const queries = {
@@ -70,7 +74,10 @@ export const queries = {
   "users/by_id": usersById,
   "users/by_name": usersByName,
   "users/credentials": usersCredentials,
+  "users/fill_name_keys": usersFillNameKeys,
   "users/insert": usersInsert,
+  "users/names": usersNames,
+  "users/without_key": usersWithoutKey,
 } as const;
 
 export type QueryName = keyof typeof queries;
@@ -81,4 +88,5 @@ export const migrations: readonly { readonly name: string; readonly sql: string 
   { name: "0002_row_counts", sql: rowCounts },
   { name: "0003_autovacuum_visibility", sql: autovacuumVisibility },
   { name: "0004_flagged_index", sql: flaggedIndex },
+  { name: "0005_name_keys", sql: nameKeys },
 ];
