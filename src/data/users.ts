@@ -90,10 +90,20 @@ export async function userById(db: Queryable, id: number): Promise<User | undefi
 
 export type LoginResult = { user: User } | { error: "Invalid username" | "Invalid password" };
 
+// Verified against when the name is unknown, so that an unknown name takes as long as a wrong password.
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Checks a sign-in. Every attempt runs exactly one Argon2id verification, against the user's hash or a
+ * dummy one of the same parameters: the answer's time does not tell whether the name exists.
+ */
 export async function checkLogin(db: Queryable, username: string, password: string): Promise<LoginResult> {
   const [row] = await db.query<User & { pw_hash: string }>("users/credentials", [username]);
+  dummyHash ??= Bun.password.hash(crypto.randomUUID(), HASH);
+  // Bun refuses to verify an empty password; a placeholder keeps the work the same, and fails below.
+  const ok = await Bun.password.verify(password || "\u0000", row?.pw_hash ?? (await dummyHash));
   if (!row) return { error: "Invalid username" };
-  if (!password || !(await Bun.password.verify(password, row.pw_hash))) return { error: "Invalid password" };
+  if (!password || !ok) return { error: "Invalid password" };
   return { user: { id: row.id, username: row.username, email: "" } };
 }
 
