@@ -30,8 +30,12 @@ import rowCounts from "../sql/migrations/0002_row_counts.sql" with { type: "text
 import autovacuumVisibility from "../sql/migrations/0003_autovacuum_visibility.sql" with { type: "text" };
 import flaggedIndex from "../sql/migrations/0004_flagged_index.sql" with { type: "text" };
 import nameKeys from "../sql/migrations/0005_name_keys.sql" with { type: "text" };
+import loginFailures from "../sql/migrations/0006_login_failures.sql" with { type: "text" };
 import schemaApplied from "../sql/schema/applied.sql" with { type: "text" };
 import schemaRecord from "../sql/schema/record.sql" with { type: "text" };
+import throttleFail from "../sql/throttle/fail.sql" with { type: "text" };
+import throttlePurge from "../sql/throttle/purge.sql" with { type: "text" };
+import throttleRetryAfter from "../sql/throttle/retry_after.sql" with { type: "text" };
 import usersById from "../sql/users/by_id.sql" with { type: "text" };
 import usersByName from "../sql/users/by_name.sql" with { type: "text" };
 import usersCredentials from "../sql/users/credentials.sql" with { type: "text" };
@@ -71,6 +75,9 @@ export const queries = {
   "metrics/row_counts": metricsRowCounts,
   "schema/applied": schemaApplied,
   "schema/record": schemaRecord,
+  "throttle/fail": throttleFail,
+  "throttle/purge": throttlePurge,
+  "throttle/retry_after": throttleRetryAfter,
   "users/by_id": usersById,
   "users/by_name": usersByName,
   "users/credentials": usersCredentials,
@@ -89,4 +96,5 @@ export const migrations: readonly { readonly name: string; readonly sql: string 
   { name: "0003_autovacuum_visibility", sql: autovacuumVisibility },
   { name: "0004_flagged_index", sql: flaggedIndex },
   { name: "0005_name_keys", sql: nameKeys },
+  { name: "0006_login_failures", sql: loginFailures },
 ];

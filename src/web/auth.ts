@@ -1,22 +1,35 @@
-// Sign up, sign in and sign out.
+// Sign up, sign in (throttled per client address, counts in the database) and sign out.
 import { Elysia } from "elysia";
 import { LoginPage, RegisterPage } from "../../views/forms.tsx";
 import { type Deps, redirectTo, sessionPlugin } from "../context.ts";
+import { loginThrottle } from "../data/throttle.ts";
 import { checkLogin, createUser, registrationError, USERNAME_TAKEN } from "../data/users.ts";
-import { field } from "../errors.ts";
+import { field, HttpError } from "../errors.ts";
+import { clientAddress } from "../security.ts";
 
 export function authRoutes({ config, db }: Deps) {
+  const throttle = loginThrottle(db);
   return new Elysia({ name: "web-auth" })
     .use(sessionPlugin(config))
     .get("/login", ({ request, session }) => {
       if (session.user) return redirectTo(request, "/");
       return LoginPage({ flashes: session.takeFlashes() });
     })
-    .post("/login", async ({ request, body, session }) => {
+    .post("/login", async ({ request, server, body, session, set }) => {
       if (session.user) return redirectTo(request, "/");
+      // The route, not the raw path, decides: every spelling Elysia matches to /login is counted.
+      const address = clientAddress(request, server, config.trustedProxies);
+      const wait = await throttle.retryAfter(address);
+      if (wait > 0) {
+        set.headers["retry-after"] = String(wait);
+        throw new HttpError(429, `Too many failed sign-in attempts; try again in ${wait} seconds`);
+      }
       const username = field(body, "username") ?? "";
       const result = await checkLogin(db, username, field(body, "password") ?? "");
-      if ("error" in result) return LoginPage({ error: result.error, username });
+      if ("error" in result) {
+        await throttle.fail(address);
+        return LoginPage({ error: result.error, username });
+      }
       session.login(result.user);
       session.flash("You were logged in");
       return redirectTo(request, "/");
