@@ -31,8 +31,13 @@ import autovacuumVisibility from "../sql/migrations/0003_autovacuum_visibility.s
 import flaggedIndex from "../sql/migrations/0004_flagged_index.sql" with { type: "text" };
 import nameKeys from "../sql/migrations/0005_name_keys.sql" with { type: "text" };
 import loginFailures from "../sql/migrations/0006_login_failures.sql" with { type: "text" };
+import sessions from "../sql/migrations/0007_sessions.sql" with { type: "text" };
 import schemaApplied from "../sql/schema/applied.sql" with { type: "text" };
 import schemaRecord from "../sql/schema/record.sql" with { type: "text" };
+import sessionsAlive from "../sql/sessions/alive.sql" with { type: "text" };
+import sessionsDelete from "../sql/sessions/delete.sql" with { type: "text" };
+import sessionsInsert from "../sql/sessions/insert.sql" with { type: "text" };
+import sessionsPurge from "../sql/sessions/purge.sql" with { type: "text" };
 import throttleFail from "../sql/throttle/fail.sql" with { type: "text" };
 import throttlePurge from "../sql/throttle/purge.sql" with { type: "text" };
 import throttleRetryAfter from "../sql/throttle/retry_after.sql" with { type: "text" };
@@ -75,6 +80,10 @@ export const queries = {
   "metrics/row_counts": metricsRowCounts,
   "schema/applied": schemaApplied,
   "schema/record": schemaRecord,
+  "sessions/alive": sessionsAlive,
+  "sessions/delete": sessionsDelete,
+  "sessions/insert": sessionsInsert,
+  "sessions/purge": sessionsPurge,
   "throttle/fail": throttleFail,
   "throttle/purge": throttlePurge,
   "throttle/retry_after": throttleRetryAfter,
@@ -97,4 +106,5 @@ export const migrations: readonly { readonly name: string; readonly sql: string 
   { name: "0004_flagged_index", sql: flaggedIndex },
   { name: "0005_name_keys", sql: nameKeys },
   { name: "0006_login_failures", sql: loginFailures },
+  { name: "0007_sessions", sql: sessions },
 ];

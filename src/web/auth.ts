@@ -2,6 +2,7 @@
 import { Elysia } from "elysia";
 import { LoginPage, RegisterPage } from "../../views/forms.tsx";
 import { type Deps, redirectTo, sessionPlugin } from "../context.ts";
+import { createSession, endSession } from "../data/sessions.ts";
 import { loginThrottle } from "../data/throttle.ts";
 import { checkLogin, createUser, registrationError, USERNAME_TAKEN } from "../data/users.ts";
 import { field, HttpError } from "../errors.ts";
@@ -10,7 +11,7 @@ import { clientAddress } from "../security.ts";
 export function authRoutes({ config, db }: Deps) {
   const throttle = loginThrottle(db);
   return new Elysia({ name: "web-auth" })
-    .use(sessionPlugin(config))
+    .use(sessionPlugin(config, db))
     .get("/login", ({ request, session }) => {
       if (session.user) return redirectTo(request, "/");
       return LoginPage({ flashes: session.takeFlashes() });
@@ -30,7 +31,7 @@ export function authRoutes({ config, db }: Deps) {
         await throttle.fail(address);
         return LoginPage({ error: result.error, username });
       }
-      session.login(result.user);
+      session.login(result.user, await createSession(db, result.user.id, config.sessionMaxAge));
       session.flash("You were logged in");
       return redirectTo(request, "/");
     })
@@ -49,7 +50,10 @@ export function authRoutes({ config, db }: Deps) {
       session.flash("You were successfully registered and can login now");
       return redirectTo(request, "/login");
     })
-    .get("/logout", ({ request, session }) => {
+    .get("/logout", async ({ request, session }) => {
+      // Deleted in the database: a copy of this cookie is signed out on every replica too.
+      const claim = session.claim;
+      if (claim) await endSession(db, claim.sid);
       session.logout();
       session.flash("You were logged out");
       return redirectTo(request, "/public");
