@@ -10,7 +10,7 @@ const AUTH = `Basic ${btoa("simulator:super_safe!")}`;
 let app: TestApp;
 beforeAll(async () => {
   app = await startApp();
-});
+}, 60_000);
 afterAll(() => app.stop());
 
 /** Registers through one of the two doors; returns the error shown, or undefined when it succeeded. */

@@ -10,7 +10,7 @@ let app: TestApp;
 beforeAll(async () => {
   app = await startApp();
   expect((await new Client(app.web).register("timed", "right")).status).toBe(200);
-});
+}, 60_000);
 afterAll(() => app.stop());
 
 function median(values: number[]): number {

@@ -8,7 +8,7 @@ let app: TestApp;
 beforeAll(async () => {
   app = await startApp();
   await new Client(app.web).register("leaver");
-});
+}, 60_000);
 afterAll(() => app.stop());
 
 /** A request with exactly this cookie, as a thief holding a copy would send it. */
