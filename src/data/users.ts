@@ -100,8 +100,7 @@ let dummyHash: Promise<string> | undefined;
 export async function checkLogin(db: Queryable, username: string, password: string): Promise<LoginResult> {
   const [row] = await db.query<User & { pw_hash: string }>("users/credentials", [username]);
   dummyHash ??= Bun.password.hash(crypto.randomUUID(), HASH);
-  // Bun refuses to verify an empty password; a placeholder keeps the work the same, and fails below.
-  const ok = await Bun.password.verify(password || "\u0000", row?.pw_hash ?? (await dummyHash));
+  const ok = await Bun.password.verify(password, row?.pw_hash ?? (await dummyHash));
   if (!row) return { error: "Invalid username" };
   if (!password || !ok) return { error: "Invalid password" };
   return { user: { id: row.id, username: row.username, email: "" } };
