@@ -40,7 +40,7 @@ test("[migrate] replicas starting at once on a fresh database apply each migrati
     await Promise.all(replicas.map((db) => db.close()));
     await store.db.exec(`DROP DATABASE ${name} WITH (FORCE)`);
   }
-});
+}, 60_000);
 
 test("[migrate] the database enforces the invariants the code relies on", async () => {
   const db = store.db;
