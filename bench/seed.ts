@@ -110,8 +110,8 @@ export async function seed(
     if (first === undefined) throw new Error("user1 could not be created");
     const [hash] = await sql<{ pw_hash: string }[]>`SELECT pw_hash FROM users WHERE id = ${first}`;
     await sql.unsafe(`
-      INSERT INTO users (username, email, pw_hash, created_at)
-      SELECT 'user' || i, 'user' || i || '@example.org', ${literal(hash?.pw_hash ?? "")},
+      INSERT INTO users (username, name_key, email, pw_hash, created_at)
+      SELECT 'user' || i, 'user' || i, 'user' || i || '@example.org', ${literal(hash?.pw_hash ?? "")},
              now() - interval '400 days' + i * (interval '35 days' / ${n})
       FROM generate_series(2, ${n}) i ORDER BY i;
       UPDATE users SET created_at = now() - interval '400 days' WHERE id = ${first};

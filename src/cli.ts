@@ -1,8 +1,10 @@
-// The command line of the program and of the compiled executable: serve, migrate and the moderation commands.
+// The command line of the program and of the compiled executable: serve, migrate, the moderation commands,
+// and the report of look-alike user names.
 import { parseArgs } from "node:util";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { CONFUSABLES } from "./data/confusables.ts";
 import { type ListedMessage, listMessages, setFlagged } from "./data/moderation.ts";
-import { userByName } from "./data/users.ts";
+import { type LookAlike, lookAlikeNames, userByName } from "./data/users.ts";
 import { DatabaseUnavailable, type Db, isUnavailable, openDb } from "./db.ts";
 import { migrate } from "./migrate.ts";
 import { eventStream, moderationLogger } from "./moderation-log.ts";
@@ -51,6 +53,7 @@ Commands:
   messages              list messages, newest first, flagged or not, to find what to flag
   flag ID...            hide messages from every timeline and the API, at once, on every replica
   unflag ID...          show flagged messages again
+  names                 list user names that look alike (registered before they were refused)
 
 Run "minitwit COMMAND --help" for a command's options. Configuration comes from the environment
 (DATABASE_URL, or DATA_DIR for the embedded database; MINITWIT_OPERATOR names who moderates).
@@ -101,6 +104,18 @@ Environment:
   MINITWIT_OPERATOR    your name, for the log (default: the login name)
   MINITWIT_EVENT_LOG   a file that also gets the event; under "docker exec", /proc/1/fd/1 puts it
                        in the container's log, where Filebeat reads it
+`,
+  names: `Usage: minitwit names [--json]
+
+Lists the groups of users whose names look the same (one normalised form: case, width, look-alike
+letters of other scripts, invisible characters), oldest first. Registration refuses such names now;
+these rows are older, or came in through an older version. Nothing is changed: every row still signs
+in and is found by its exact name. The oldest of a group holds the name; the others are listed to be
+dealt with by hand (ask the user, rename it by SQL). Exits 0, with "no look-alike names" when none.
+
+Options:
+  --json             a JSON array of groups of {id, username, holds_name, created_at}
+  -h, --help         this text
 `,
   unflag: `Usage: minitwit unflag ID...
 
@@ -357,6 +372,49 @@ async function messagesCommand({ io, ...run }: Run, args: string[]): Promise<num
   return EXIT.ok;
 }
 
+const HIDDEN = /[\p{C}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
+
+/** A name with what makes it look like another shown as \\u escapes: invisible characters, look-alike letters. */
+function revealed(name: string): string {
+  let out = "";
+  for (const ch of name) {
+    const cp = ch.codePointAt(0) as number;
+    out += HIDDEN.test(ch) || CONFUSABLES.has(cp) ? `\\u${cp.toString(16).padStart(4, "0")}` : ch;
+  }
+  return out;
+}
+
+function formatNames(groups: readonly LookAlike[][]): string {
+  const lines = groups.flatMap((group, i) => [
+    ...(i > 0 ? [""] : []),
+    ...group.map(
+      (u) =>
+        `${String(u.id).padStart(10)}  ${isoSeconds(u.createdAt)}  ${u.holdsKey ? "holds the name" : "look-alike    "}  ${revealed(u.username)}`,
+    ),
+  ]);
+  return `${lines.join("\n")}\n`;
+}
+
+async function namesCommand({ io, config }: Run, args: string[]): Promise<number> {
+  const { values } = parse("names", args, { json: { type: "boolean" } });
+  if (values.help) return help(io, "names");
+  const groups = await withDb(io, config(), lookAlikeNames);
+  if (values.json) {
+    const out = groups.map((g) =>
+      g.map((u) => ({ id: u.id, username: u.username, holds_name: u.holdsKey, created_at: isoSeconds(u.createdAt) })),
+    );
+    io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  if (groups.length === 0) {
+    io.stderr.write("no look-alike names\n");
+    return EXIT.ok;
+  }
+  io.stdout.write(formatNames(groups));
+  io.stderr.write(`${groups.length} group(s) of look-alike names; every row still works\n`);
+  return EXIT.ok;
+}
+
 async function migrateCommand({ io, config }: Run, args: string[]): Promise<number> {
   const { values } = parse("migrate", args);
   if (values.help) return help(io, "migrate");
@@ -412,6 +470,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number | 
         return await flagCommand(run, args, true);
       case "unflag":
         return await flagCommand(run, args, false);
+      case "names":
+        return await namesCommand(run, args);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }

@@ -1,7 +1,8 @@
 // Request-scoped values every app shares: the request id and the session.
 import { Elysia } from "elysia";
 import type { Config } from "./config.ts";
-import type { Db } from "./db.ts";
+import { sessionAlive } from "./data/sessions.ts";
+import type { Db, Queryable } from "./db.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import { isHttps } from "./security.ts";
@@ -30,16 +31,23 @@ export function requestIdOf(request: Request): string {
   return id;
 }
 
-/** The signed-cookie session of the web pages, written back after the handler when it changed. */
-export function sessionPlugin(config: Config) {
+/**
+ * The signed-cookie session of the web pages, written back after the handler when it changed. A signed-in
+ * cookie counts only while its session is in the database (one primary-key lookup per signed-in request):
+ * after sign-out, a copy of the cookie is anonymous on every replica.
+ */
+export function sessionPlugin(config: Config, db: Queryable) {
   return new Elysia()
-    .derive({ as: "scoped" }, ({ request, server }) => ({
-      session: new Session(request.headers.get("cookie"), {
+    .derive({ as: "scoped" }, async ({ request, server }) => {
+      const session = new Session(request.headers.get("cookie"), {
         key: config.secretKey,
         maxAge: config.sessionMaxAge,
         secure: isHttps(request, server, config.trustedProxies),
-      }),
-    }))
+      });
+      const claim = session.claim;
+      if (claim && !(await sessionAlive(db, claim.sid, claim.uid))) session.logout();
+      return { session };
+    })
     .onAfterHandle({ as: "scoped" }, ({ session, set }) => {
       const cookie = session.cookie();
       if (cookie) set.headers["set-cookie"] = cookie;

@@ -1,4 +1,5 @@
 // Numbered migrations applied in order, in one transaction, under an advisory lock.
+import { fillNameKeys } from "./data/users.ts";
 import type { Db } from "./db.ts";
 import { migrations } from "./sql.ts";
 
@@ -20,6 +21,9 @@ export async function migrate(db: Db): Promise<string[]> {
       await tx.query("schema/record", [m.name]);
       done.push(m.name);
     }
+    // Names need Unicode data that SQL lacks: rows without a key (before 0005, or written by an older
+    // version during a rolling update) get theirs here, on every run; an index finds them at once.
+    await fillNameKeys(tx);
     return done;
   });
 }

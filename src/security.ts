@@ -1,4 +1,4 @@
-// Security for both apps: headers on every answer, request limits, path sanity, cross-site refusal, login throttling.
+// Security for both apps: headers on every answer, request limits, path sanity, cross-site refusal.
 import { Elysia } from "elysia";
 import type { Config } from "./config.ts";
 import { HttpError } from "./errors.ts";
@@ -8,11 +8,6 @@ import { clientIp, isTrusted } from "./log.ts";
 export const BODY_LIMIT = 64 * 1024;
 /** Longest path plus query accepted, in characters; longer ones get 414. */
 export const URL_LIMIT = 4096;
-/** Failed sign-ins one client address may make in one window before it gets 429. */
-export const LOGIN_MAX_FAILURES = 20;
-export const LOGIN_WINDOW_SECONDS = 10 * 60;
-/** Addresses the throttle remembers at most; the oldest are forgotten first. */
-const THROTTLE_CAPACITY = 50_000;
 
 /**
  * Bun.serve options of every listener. Bun's own limit is larger than BODY_LIMIT on purpose: up to it,
@@ -91,39 +86,6 @@ export function isCrossSite(request: Request, server: Server, trusted: readonly 
   }
 }
 
-/** Failed sign-ins per client address in a fixed window that starts at the first failure. */
-export function loginThrottle(max = LOGIN_MAX_FAILURES, windowSeconds = LOGIN_WINDOW_SECONDS) {
-  const failures = new Map<string, { count: number; start: number }>();
-  function current(address: string, now: number) {
-    const entry = failures.get(address);
-    if (entry && now - entry.start >= windowSeconds * 1000) {
-      failures.delete(address);
-      return undefined;
-    }
-    return entry;
-  }
-  return {
-    /** Seconds until this address may try again; 0 when it may now. */
-    retryAfter(address: string, now = Date.now()): number {
-      const entry = current(address, now);
-      if (!entry || entry.count < max) return 0;
-      return Math.max(1, Math.ceil((entry.start + windowSeconds * 1000 - now) / 1000));
-    },
-    fail(address: string, now = Date.now()): void {
-      const entry = current(address, now);
-      if (entry) {
-        entry.count++;
-        return;
-      }
-      if (failures.size >= THROTTLE_CAPACITY) {
-        const oldest = failures.keys().next().value;
-        if (oldest !== undefined) failures.delete(oldest);
-      }
-      failures.set(address, { count: 1, start: now });
-    },
-  };
-}
-
 /** The request's path, still percent-encoded. */
 function pathOf(request: Request): string {
   const url = request.url;
@@ -154,7 +116,6 @@ function checkLimits(request: Request): void {
 /** The security plugin of the web pages ("web") or the simulator API ("api"). */
 export function securityPlugin(config: Config, kind: "web" | "api") {
   const trusted = config.trustedProxies;
-  const throttle = loginThrottle();
   const WEB_CSP = webCsp(config.avatars);
   return new Elysia({ name: `security-${kind}` })
     .onRequest(({ request, server, set }) => {
@@ -172,13 +133,6 @@ export function securityPlugin(config: Config, kind: "web" | "api") {
       if (changesState(request.method, path) && isCrossSite(request, server, trusted)) {
         throw new HttpError(403, "Cross-site request refused");
       }
-      if (request.method === "POST" && path === "/login") {
-        const wait = throttle.retryAfter(clientAddress(request, server, trusted));
-        if (wait > 0) {
-          h["retry-after"] = String(wait);
-          throw new HttpError(429, `Too many failed sign-in attempts; try again in ${wait} seconds`);
-        }
-      }
     })
     .onParse(async ({ request }) => {
       // A body without Content-Length (chunked) is measured on a copy before Elysia parses it. The copy
@@ -188,12 +142,6 @@ export function securityPlugin(config: Config, kind: "web" | "api") {
       let size = 0;
       for (let part = await reader?.read(); part && !part.done; part = await reader?.read()) size += part.value.length;
       if (size > BODY_LIMIT) throw new HttpError(413, `The request body is larger than ${BODY_LIMIT / 1024} KiB`);
-    })
-    .onAfterHandle(({ request, server, responseValue }) => {
-      // POST /login answers a redirect when it signs in (or already was) and the form again when it fails.
-      if (kind !== "web" || request.method !== "POST" || pathOf(request) !== "/login") return;
-      const redirected = responseValue instanceof Response && responseValue.status >= 300 && responseValue.status < 400;
-      if (!redirected) throttle.fail(clientAddress(request, server, trusted));
     })
     .as("global");
 }

@@ -1,12 +1,14 @@
-// Signed-cookie sessions (HMAC-SHA256 with SECRET_KEY): any replica reads them, nothing stored server-side.
+// Signed-cookie sessions (HMAC-SHA256 with SECRET_KEY): any replica reads them. A signed-in cookie names a
+// session row (src/data/sessions.ts) that signing out deletes, so a copy of the cookie dies with it.
 import { timingSafeEqual } from "node:crypto";
 
 export const COOKIE_NAME = "minitwit_session";
 
 export interface SessionData {
-  /** Signed-in user's id and name. */
+  /** Signed-in user's id and name, and the id of the session's row in the database. */
   uid?: number;
   name?: string;
+  sid?: string;
   /** Flash messages waiting for the next rendered page. */
   flashes?: string[];
   /** Expiry, seconds since the epoch. */
@@ -65,6 +67,8 @@ export class Session {
     private readonly options: SessionOptions,
   ) {
     this.data = verifySession(readCookie(cookieHeader, COOKIE_NAME), options.key) ?? { exp: 0 };
+    // Signed in without a session id: a cookie from before sessions were revocable. Sign in again.
+    if (this.data.uid !== undefined && typeof this.data.sid !== "string") this.logout();
   }
 
   get user(): { id: number; username: string } | undefined {
@@ -72,11 +76,18 @@ export class Session {
     return uid !== undefined && name !== undefined ? { id: uid, username: name } : undefined;
   }
 
-  login(user: { id: number; username: string }): void {
-    this.data = { uid: user.id, name: user.username, flashes: this.data.flashes, exp: 0 };
+  /** The signed-in session's id and user, to be checked against the database; undefined when anonymous. */
+  get claim(): { sid: string; uid: number } | undefined {
+    const { sid, uid } = this.data;
+    return sid !== undefined && uid !== undefined ? { sid, uid } : undefined;
+  }
+
+  login(user: { id: number; username: string }, sid: string): void {
+    this.data = { uid: user.id, name: user.username, sid, flashes: this.data.flashes, exp: 0 };
     this.changed = true;
   }
 
+  /** Signs out (or drops a session the database no longer knows); the flashes stay. */
   logout(): void {
     this.data = { flashes: this.data.flashes, exp: 0 };
     this.changed = true;

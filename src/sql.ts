@@ -29,12 +29,25 @@ import init from "../sql/migrations/0001_init.sql" with { type: "text" };
 import rowCounts from "../sql/migrations/0002_row_counts.sql" with { type: "text" };
 import autovacuumVisibility from "../sql/migrations/0003_autovacuum_visibility.sql" with { type: "text" };
 import flaggedIndex from "../sql/migrations/0004_flagged_index.sql" with { type: "text" };
+import nameKeys from "../sql/migrations/0005_name_keys.sql" with { type: "text" };
+import loginFailures from "../sql/migrations/0006_login_failures.sql" with { type: "text" };
+import sessions from "../sql/migrations/0007_sessions.sql" with { type: "text" };
 import schemaApplied from "../sql/schema/applied.sql" with { type: "text" };
 import schemaRecord from "../sql/schema/record.sql" with { type: "text" };
+import sessionsAlive from "../sql/sessions/alive.sql" with { type: "text" };
+import sessionsDelete from "../sql/sessions/delete.sql" with { type: "text" };
+import sessionsInsert from "../sql/sessions/insert.sql" with { type: "text" };
+import sessionsPurge from "../sql/sessions/purge.sql" with { type: "text" };
+import throttleFail from "../sql/throttle/fail.sql" with { type: "text" };
+import throttlePurge from "../sql/throttle/purge.sql" with { type: "text" };
+import throttleRetryAfter from "../sql/throttle/retry_after.sql" with { type: "text" };
 import usersById from "../sql/users/by_id.sql" with { type: "text" };
 import usersByName from "../sql/users/by_name.sql" with { type: "text" };
 import usersCredentials from "../sql/users/credentials.sql" with { type: "text" };
+import usersFillNameKeys from "../sql/users/fill_name_keys.sql" with { type: "text" };
 import usersInsert from "../sql/users/insert.sql" with { type: "text" };
+import usersNames from "../sql/users/names.sql" with { type: "text" };
+import usersWithoutKey from "../sql/users/without_key.sql" with { type: "text" };
 
 /** Queries by name: the file's path under sql/ without `.sql`. */
 export const queries = {
@@ -67,10 +80,20 @@ export const queries = {
   "metrics/row_counts": metricsRowCounts,
   "schema/applied": schemaApplied,
   "schema/record": schemaRecord,
+  "sessions/alive": sessionsAlive,
+  "sessions/delete": sessionsDelete,
+  "sessions/insert": sessionsInsert,
+  "sessions/purge": sessionsPurge,
+  "throttle/fail": throttleFail,
+  "throttle/purge": throttlePurge,
+  "throttle/retry_after": throttleRetryAfter,
   "users/by_id": usersById,
   "users/by_name": usersByName,
   "users/credentials": usersCredentials,
+  "users/fill_name_keys": usersFillNameKeys,
   "users/insert": usersInsert,
+  "users/names": usersNames,
+  "users/without_key": usersWithoutKey,
 } as const;
 
 export type QueryName = keyof typeof queries;
@@ -81,4 +104,7 @@ export const migrations: readonly { readonly name: string; readonly sql: string 
   { name: "0002_row_counts", sql: rowCounts },
   { name: "0003_autovacuum_visibility", sql: autovacuumVisibility },
   { name: "0004_flagged_index", sql: flaggedIndex },
+  { name: "0005_name_keys", sql: nameKeys },
+  { name: "0006_login_failures", sql: loginFailures },
+  { name: "0007_sessions", sql: sessions },
 ];

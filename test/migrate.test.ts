@@ -40,12 +40,17 @@ test("[migrate] replicas starting at once on a fresh database apply each migrati
     await Promise.all(replicas.map((db) => db.close()));
     await store.db.exec(`DROP DATABASE ${name} WITH (FORCE)`);
   }
-});
+}, 60_000);
 
 test("[migrate] the database enforces the invariants the code relies on", async () => {
   const db = store.db;
-  await db.query("users/insert", ["inv", "inv@example.com", "h"]);
-  await expect(db.query("users/insert", ["inv", "other@example.com", "h"])).rejects.toMatchObject({ code: "23505" });
-  await expect(db.query("users/insert", ["", "e@example.com", "h"])).rejects.toMatchObject({ code: "23514" });
+  await db.query("users/insert", ["inv", "inv", "inv@example.com", "h"]);
+  await expect(db.query("users/insert", ["inv", "inv2", "other@example.com", "h"])).rejects.toMatchObject({
+    code: "23505",
+  });
+  await expect(db.query("users/insert", ["Inv", "inv", "other@example.com", "h"])).rejects.toMatchObject({
+    code: "23505",
+  });
+  await expect(db.query("users/insert", ["", "", "e@example.com", "h"])).rejects.toMatchObject({ code: "23514" });
   await expect(db.query("messages/insert", [999_999, "orphan"])).rejects.toMatchObject({ code: "23503" });
 });

@@ -59,7 +59,7 @@ describe("[session] cookie attributes", () => {
 
   test("[session] signing in sets an HttpOnly, SameSite=Lax cookie with a bounded lifetime", () => {
     const session = new Session(null, options);
-    session.login({ id: 3, username: "bo" });
+    session.login({ id: 3, username: "bo" }, "sid-1");
     const cookie = session.cookie() ?? "";
     expect(cookie).toStartWith(`${COOKIE_NAME}=`);
     expect(cookie).toContain("; HttpOnly");
@@ -75,13 +75,13 @@ describe("[session] cookie attributes", () => {
 
   test("[session] over HTTPS the cookie is Secure", () => {
     const session = new Session(null, { ...options, secure: true });
-    session.login({ id: 3, username: "bo" });
+    session.login({ id: 3, username: "bo" }, "sid-1");
     expect(session.cookie()).toContain("; Secure");
   });
 
   test("[session] signing out clears the cookie; an unchanged session sets none", () => {
     const signedIn = new Session(null, options);
-    signedIn.login({ id: 3, username: "bo" });
+    signedIn.login({ id: 3, username: "bo" }, "sid-1");
     const session = new Session(`${COOKIE_NAME}=${cookieValue(signedIn.cookie() ?? "")}`, options);
     expect(session.cookie()).toBeUndefined();
     session.logout();
@@ -91,7 +91,7 @@ describe("[session] cookie attributes", () => {
 
   test("[session] a tampered cookie is an anonymous session", () => {
     const signedIn = new Session(null, options);
-    signedIn.login({ id: 3, username: "bo" });
+    signedIn.login({ id: 3, username: "bo" }, "sid-1");
     const value = cookieValue(signedIn.cookie() ?? "");
     const tampered = `${value.slice(0, 5)}${value[5] === "A" ? "B" : "A"}${value.slice(6)}`;
     expect(new Session(`${COOKIE_NAME}=${tampered}`, options).user).toBeUndefined();

@@ -26,7 +26,7 @@ export function followRoutes({ config, db }: Deps) {
   }
 
   return new Elysia({ name: "web-follow" })
-    .use(sessionPlugin(config))
+    .use(sessionPlugin(config, db))
     .get("/:username/follow", (ctx) => act(ctx, "follow"))
     .post("/:username/follow", (ctx) => act(ctx, "follow"))
     .get("/:username/unfollow", (ctx) => act(ctx, "unfollow"))

@@ -26,7 +26,7 @@ async function page(load: (limit: number) => Promise<Message[]>): Promise<{ mess
 
 export function timelineRoutes({ config, db }: Deps) {
   return new Elysia({ name: "web-timeline" })
-    .use(sessionPlugin(config))
+    .use(sessionPlugin(config, db))
     .get("/", async ({ request, query, session }) => {
       const user = session.user;
       if (!user) return redirectTo(request, "/public");

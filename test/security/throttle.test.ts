@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { clientAddress, LOGIN_MAX_FAILURES, loginThrottle } from "../../src/security.ts";
+import { LOGIN_MAX_FAILURES, loginThrottle } from "../../src/data/throttle.ts";
+import { clientAddress } from "../../src/security.ts";
 import { startApp, type TestApp } from "../helpers.ts";
 
 // A busy two-core machine can slow these well past bun's 5 s default.
@@ -66,13 +67,17 @@ describe("[security] login throttling", () => {
     expect(clientAddress(chain, proxy, ["10.0.0.0/8"])).toBe("198.51.100.9");
   });
 
-  test("[security] the window ends: the address may try again", () => {
-    const throttle = loginThrottle(3, 60);
-    const t0 = 1_000_000;
-    for (let i = 0; i < 3; i++) throttle.fail("a", t0 + i);
-    expect(throttle.retryAfter("a", t0 + 10)).toBe(60);
-    expect(throttle.retryAfter("b", t0 + 10)).toBe(0);
-    expect(throttle.retryAfter("a", t0 + 59_500)).toBe(1);
-    expect(throttle.retryAfter("a", t0 + 60_000)).toBe(0);
+  test("[security] the window ends: the address may try again", async () => {
+    const throttle = loginThrottle(app.db, 3, 60);
+    const t0 = 1_000_000_000_000;
+    const at = (ms: number) => new Date(t0 + ms);
+    for (let i = 0; i < 3; i++) await throttle.fail("a", at(i));
+    expect(await throttle.retryAfter("a", at(10))).toBe(60);
+    expect(await throttle.retryAfter("b", at(10))).toBe(0);
+    expect(await throttle.retryAfter("a", at(59_500))).toBe(1);
+    expect(await throttle.retryAfter("a", at(60_000))).toBe(0);
+    // A failure after the window starts a new one: one failure, not four.
+    await throttle.fail("a", at(60_000));
+    expect(await throttle.retryAfter("a", at(60_001))).toBe(0);
   });
 });

@@ -1,0 +1,1 @@
+SELECT id, username, name_key, created_at FROM users ORDER BY id

@@ -1,0 +1,1 @@
+SELECT id, username FROM users WHERE name_key IS NULL ORDER BY id
