@@ -35,6 +35,7 @@ export function describeError(code: string | number, error: unknown): { status: 
 }
 
 const TITLES: Record<number, string> = {
+  308: "Permanent Redirect",
   400: "Bad Request",
   401: "Unauthorized",
   403: "Forbidden",

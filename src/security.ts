@@ -67,10 +67,17 @@ function siteHost(request: Request, server: Server, trusted: readonly string[]):
   return (request.headers.get("host") ?? new URL(request.url).host).toLowerCase();
 }
 
-/** Requests of the web pages that change something: every non-GET, and the GET routes kept for old links. */
-export function changesState(method: string, path: string): boolean {
+/** The web routes (templates) that change something even on GET: kept for the original's links. */
+const STATE_CHANGING_GETS: ReadonlySet<string> = new Set(["/logout", "/:username/follow", "/:username/unfollow"]);
+
+/**
+ * Requests of the web pages that change something: every non-GET, and the GET routes kept for old
+ * links. `route` is the matched route's template (`/:username/follow`), never the raw path, so that
+ * every spelling that reaches a handler gets the same answer.
+ */
+export function changesState(method: string, route: string | undefined): boolean {
   if (method !== "GET" && method !== "HEAD" && method !== "OPTIONS") return true;
-  return path === "/logout" || /^\/[^/]+\/(follow|unfollow)\/?$/.test(path);
+  return route !== undefined && STATE_CHANGING_GETS.has(route);
 }
 
 /**
@@ -130,6 +137,20 @@ function pathOf(request: Request): string {
   return url.slice(start).split(/[?#]/)[0] ?? "/";
 }
 
+/**
+ * The one spelling of a path (RFC 3986, 6.2.2): repeated slashes collapsed, no trailing slash but on
+ * `/`, percent-encoded letters, digits, `-`, `_` and `~` decoded, other escapes in upper case. Dots
+ * stay encoded (`%2E%2E` is a name, `..` would be a step up). Bun has already removed dot segments.
+ */
+export function canonicalPath(path: string): string {
+  let canonical = path.replace(/\/{2,}/g, "/").replace(/%[0-9a-fA-F]{2}/g, (encoded) => {
+    const char = String.fromCharCode(Number.parseInt(encoded.slice(1), 16));
+    return /[A-Za-z0-9_~-]/.test(char) ? char : encoded.toUpperCase();
+  });
+  if (canonical.length > 1 && canonical.endsWith("/")) canonical = canonical.replace(/\/+$/, "") || "/";
+  return canonical;
+}
+
 /** Rejects what no route should see: bodies over the limit, over-long or badly encoded paths. */
 function checkLimits(request: Request): void {
   const length = request.headers.get("content-length");
@@ -150,7 +171,11 @@ function checkLimits(request: Request): void {
   if (/[\u0000-\u001f\u007f]/.test(decoded)) throw new HttpError(400, "The address contains control characters");
 }
 
-/** The security plugin of the web pages ("web") or the simulator API ("api"). */
+/**
+ * The security plugin of the web pages ("web") or the simulator API ("api"). Rules keyed on a route
+ * (cross-site refusal, login throttle) read Elysia's matched route, and any other spelling of a path
+ * is redirected to its canonical one first, so no spelling reaches a handler past a rule.
+ */
 export function securityPlugin(config: Config, kind: "web" | "api") {
   const trusted = config.trustedProxies;
   const throttle = loginThrottle();
@@ -166,14 +191,24 @@ export function securityPlugin(config: Config, kind: "web" | "api") {
       h["content-security-policy"] = kind === "web" ? WEB_CSP : path === "/docs" ? DOCS_CSP : API_CSP;
       if (https) h["strict-transport-security"] = "max-age=31536000";
       checkLimits(request);
+      const canonical = canonicalPath(path);
+      if (canonical !== path) {
+        // 308 keeps the method and body; the client asks again at the one spelling every rule knows.
+        // Thrown, not returned: an answer returned here would bypass the access log and the metrics.
+        const query = request.url.indexOf("?");
+        h.location = canonical + (query === -1 ? "" : request.url.slice(query));
+        throw new HttpError(308, `This address is spelled ${canonical}`);
+      }
+    })
+    .onBeforeHandle(({ request, route, server, set }) => {
       if (kind !== "web") return;
-      if (changesState(request.method, path) && isCrossSite(request, server, trusted)) {
+      if (changesState(request.method, route) && isCrossSite(request, server, trusted)) {
         throw new HttpError(403, "Cross-site request refused");
       }
-      if (request.method === "POST" && path === "/login") {
+      if (request.method === "POST" && route === "/login") {
         const wait = throttle.retryAfter(clientAddress(request, server, trusted));
         if (wait > 0) {
-          h["retry-after"] = String(wait);
+          set.headers["retry-after"] = String(wait);
           throw new HttpError(429, `Too many failed sign-in attempts; try again in ${wait} seconds`);
         }
       }
@@ -187,9 +222,9 @@ export function securityPlugin(config: Config, kind: "web" | "api") {
       for (let part = await reader?.read(); part && !part.done; part = await reader?.read()) size += part.value.length;
       if (size > BODY_LIMIT) throw new HttpError(413, `The request body is larger than ${BODY_LIMIT / 1024} KiB`);
     })
-    .onAfterHandle(({ request, server, responseValue }) => {
+    .onAfterHandle(({ request, route, server, responseValue }) => {
       // POST /login answers a redirect when it signs in (or already was) and the form again when it fails.
-      if (kind !== "web" || request.method !== "POST" || pathOf(request) !== "/login") return;
+      if (kind !== "web" || request.method !== "POST" || route !== "/login") return;
       const redirected = responseValue instanceof Response && responseValue.status >= 300 && responseValue.status < 400;
       if (!redirected) throttle.fail(clientAddress(request, server, trusted));
     })
