@@ -11,6 +11,10 @@ export const URL_LIMIT = 4096;
 /** Failed sign-ins one client address may make in one window before it gets 429. */
 export const LOGIN_MAX_FAILURES = 20;
 export const LOGIN_WINDOW_SECONDS = 10 * 60;
+/** Deepest nesting of arrays and objects a JSON body may have (MiniTwit's bodies are flat: 1). */
+export const JSON_MAX_DEPTH = 8;
+/** Most values (object members and array items, at every depth) a JSON body may hold. */
+export const JSON_MAX_VALUES = 1000;
 /** Addresses the throttle remembers at most; the oldest are forgotten first. */
 const THROTTLE_CAPACITY = 50_000;
 
@@ -172,6 +176,64 @@ function checkLimits(request: Request): void {
 }
 
 /**
+ * Refuses a JSON text whose shape no MiniTwit route uses, in one linear pass before it is parsed:
+ * nested deeper than JSON_MAX_DEPTH, more than JSON_MAX_VALUES values, or a field named twice in one
+ * object (parsers disagree on which one wins). Schema validation of a deeply nested value takes time
+ * quadratic in its depth (30,000 nested arrays held the process for seconds, then ran out of memory),
+ * so the shape is bounded before Elysia validates anything. Syntax is left to JSON.parse.
+ */
+export function checkJsonShape(text: string): void {
+  const keys: (Set<string> | undefined)[] = []; // per open container: its field names, or undefined for an array
+  let values = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: find its end, skipping escapes; a field name when an object expects one.
+      let end = i + 1;
+      while (end < text.length && text.charCodeAt(end) !== 0x22) end += text.charCodeAt(end) === 0x5c ? 2 : 1;
+      const names = keys.at(-1);
+      if (expectKey && names) {
+        let name: string;
+        try {
+          name = JSON.parse(text.slice(i, end + 1)) as string;
+        } catch {
+          return; // not JSON: JSON.parse will say so
+        }
+        if (names.has(name)) throw new HttpError(400, `The JSON body names the field "${name.slice(0, 64)}" twice`);
+        names.add(name);
+        expectKey = false;
+      }
+      i = end;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (keys.length >= JSON_MAX_DEPTH) {
+        throw new HttpError(400, `The JSON body is nested deeper than ${JSON_MAX_DEPTH} levels`);
+      }
+      keys.push(c === 0x7b ? new Set() : undefined);
+      expectKey = c === 0x7b;
+    } else if (c === 0x5d || c === 0x7d) {
+      keys.pop();
+      expectKey = false;
+    } else if (c === 0x2c) {
+      if (++values >= JSON_MAX_VALUES) {
+        throw new HttpError(400, `The JSON body holds more than ${JSON_MAX_VALUES} values`);
+      }
+      expectKey = keys.at(-1) !== undefined;
+    }
+  }
+}
+
+/** A JSON body bounded in shape (checkJsonShape) then parsed; a 400 HttpError says what is wrong. */
+export function parseJsonBody(text: string): unknown {
+  checkJsonShape(text);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "The body is not valid JSON");
+  }
+}
+
+/**
  * The security plugin of the web pages ("web") or the simulator API ("api"). Rules keyed on a route
  * (cross-site refusal, login throttle) read Elysia's matched route, and any other spelling of a path
  * is redirected to its canonical one first, so no spelling reaches a handler past a rule.
@@ -213,14 +275,18 @@ export function securityPlugin(config: Config, kind: "web" | "api") {
         }
       }
     })
-    .onParse(async ({ request }) => {
+    .onParse(async ({ request }, contentType) => {
       // A body without Content-Length (chunked) is measured on a copy before Elysia parses it. The copy
       // is read to its end (Bun stops it at SERVE_LIMITS) so that the client, still sending, gets the 413.
-      if (request.headers.has("content-length") || !request.body) return;
-      const reader = request.clone().body?.getReader();
-      let size = 0;
-      for (let part = await reader?.read(); part && !part.done; part = await reader?.read()) size += part.value.length;
-      if (size > BODY_LIMIT) throw new HttpError(413, `The request body is larger than ${BODY_LIMIT / 1024} KiB`);
+      if (!request.headers.has("content-length") && request.body) {
+        const reader = request.clone().body?.getReader();
+        let size = 0;
+        for (let part = await reader?.read(); part && !part.done; part = await reader?.read())
+          size += part.value.length;
+        if (size > BODY_LIMIT) throw new HttpError(413, `The request body is larger than ${BODY_LIMIT / 1024} KiB`);
+      }
+      // JSON sent to the web pages (Elysia would parse it unbounded); the API parses its own (simulator.ts).
+      if (kind === "web" && contentType === "application/json") return parseJsonBody(await request.text());
     })
     .onAfterHandle(({ request, route, server, responseValue }) => {
       // POST /login answers a redirect when it signs in (or already was) and the form again when it fails.
