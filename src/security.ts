@@ -233,6 +233,12 @@ export function parseJsonBody(text: string): unknown {
   }
 }
 
+/** True when the client asked to close the connection after this answer (`Connection: close`). */
+function asksToClose(request: Request): boolean {
+  const connection = request.headers.get("connection");
+  return connection !== null && /(^|,)\s*close\s*(,|$)/i.test(connection);
+}
+
 /**
  * The security plugin of the web pages ("web") or the simulator API ("api"). Rules keyed on a route
  * (cross-site refusal, login throttle) read Elysia's matched route, and any other spelling of a path
@@ -246,6 +252,9 @@ export function securityPlugin(config: Config, kind: "web" | "api") {
       const https = isHttps(request, server, trusted);
       const path = pathOf(request);
       const h = set.headers;
+      // Bun closes the socket after answering `Connection: close` but does not say so: a pooled client
+      // would reuse the dead socket for its next request.
+      if (asksToClose(request)) h.connection = "close";
       h["x-content-type-options"] = "nosniff";
       h["x-frame-options"] = "DENY";
       h["referrer-policy"] = "same-origin";
