@@ -114,6 +114,8 @@ export function buildApi(deps: Deps) {
       let { status, message } = describeError(code, error);
       if (code === "VALIDATION") message = validationMessage(error);
       if (code === "PARSE" && status === 400) message = "The body is not valid JSON";
+      // The same id as the access-log line that holds the error (observe.ts); nothing else of it.
+      if (status >= 500 && status !== 503) message = `Internal Server Error. Request id: ${requestIdOf(request)}`;
       if (status === 404 && code === "NOT_FOUND") {
         const allow = allowedMethods(app.routes, new URL(request.url).pathname);
         if (allow.length) {

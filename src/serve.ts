@@ -30,9 +30,10 @@ export async function serve(config: Config): Promise<void> {
     Bun.password.hash("warm-up", HASH),
   ]);
   const servers: (Bun.Server<unknown> | null)[] = [];
-  // Prometheus scrapes this port on every replica; the proxy publishes only the web and API ports.
-  servers.push(metricsRoutes(metrics).listen({ port: config.metricsPort, hostname: config.host }).server);
-  console.error(`metrics on http://localhost:${config.metricsPort}/metrics`);
+  // Prometheus scrapes this port on every replica; the proxy publishes only the web and API ports. It
+  // listens on loopback unless METRICS_HOST says otherwise: metrics tell more than the pages do.
+  servers.push(metricsRoutes(metrics).listen({ port: config.metricsPort, hostname: config.metricsHost }).server);
+  console.error(`metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`);
   if (config.role !== "api") {
     servers.push(apps.web.listen({ port: config.port, hostname: config.host, ...SERVE_LIMITS }).server);
     console.error(`MiniTwit web pages on http://localhost:${config.port}`);
