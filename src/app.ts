@@ -82,7 +82,7 @@ const htmlPages = html({
 export function buildWeb(deps: Deps) {
   return new Elysia({ name: "web" })
     .use(observe("web", observed(deps)))
-    .use(securityPlugin(deps.config, "web"))
+    .use(securityPlugin(deps.config, "web", deps.stopping))
     .use(htmlPages)
     .onError({ as: "global" }, ({ code, error, set, request }) => {
       const { status, message } = describeError(code, error);
@@ -109,7 +109,7 @@ export function buildApi(deps: Deps) {
   // normalize: false, so that unknown body fields are refused rather than silently dropped.
   const app = new Elysia({ name: "api", normalize: false })
     .use(observe("api", observed(deps)))
-    .use(securityPlugin(deps.config, "api"))
+    .use(securityPlugin(deps.config, "api", deps.stopping))
     .onError({ as: "global" }, ({ code, error, set, request }) => {
       let { status, message } = describeError(code, error);
       if (code === "VALIDATION") message = validationMessage(error);

@@ -244,7 +244,7 @@ function asksToClose(request: Request): boolean {
  * (cross-site refusal, login throttle) read Elysia's matched route, and any other spelling of a path
  * is redirected to its canonical one first, so no spelling reaches a handler past a rule.
  */
-export function securityPlugin(config: Config, kind: "web" | "api") {
+export function securityPlugin(config: Config, kind: "web" | "api", stopping: () => boolean = () => false) {
   const trusted = config.trustedProxies;
   const throttle = loginThrottle();
   return new Elysia({ name: `security-${kind}` })
@@ -254,7 +254,7 @@ export function securityPlugin(config: Config, kind: "web" | "api") {
       const h = set.headers;
       // Bun closes the socket after answering `Connection: close` but does not say so: a pooled client
       // would reuse the dead socket for its next request.
-      if (asksToClose(request)) h.connection = "close";
+      if (asksToClose(request) || stopping()) h.connection = "close";
       h["x-content-type-options"] = "nosniff";
       h["x-frame-options"] = "DENY";
       h["referrer-policy"] = "same-origin";
@@ -296,6 +296,13 @@ export function securityPlugin(config: Config, kind: "web" | "api") {
       }
       // JSON sent to the web pages (Elysia would parse it unbounded); the API parses its own (simulator.ts).
       if (kind === "web" && contentType === "application/json") return parseJsonBody(await request.text());
+    })
+    .onAfterHandle(({ set }) => {
+      // Shutting down: Bun closes each connection after its answer in flight, so the answer says so.
+      if (stopping()) set.headers.connection = "close";
+    })
+    .onError(({ set }) => {
+      if (stopping()) set.headers.connection = "close";
     })
     .onAfterHandle(({ request, route, server, responseValue }) => {
       // POST /login answers a redirect when it signs in (or already was) and the form again when it fails.

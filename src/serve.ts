@@ -20,7 +20,8 @@ export async function serve(config: Config): Promise<void> {
   });
   if (config.migrate) await migrate(db);
   metrics.watch(db);
-  const apps = buildApps({ config, db, metrics, logger });
+  let stopping = false;
+  const apps = buildApps({ config, db, metrics, logger, stopping: () => stopping });
   // Before the ports open (and /health answers, which is when the proxy sends traffic): the pool's
   // connections and the password hasher's first run would otherwise cost the first burst of requests
   // after a start or a rolling update up to 0.3 s each, the simulator's timeout.
@@ -44,7 +45,6 @@ export async function serve(config: Config): Promise<void> {
   }
   console.error(`database: ${db.engine === "postgres" ? "PostgreSQL" : `embedded PGlite in ${config.dataDir}`}`);
 
-  let stopping = false;
   async function shutdown(signal: string): Promise<void> {
     if (stopping) return;
     stopping = true;

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { RawConnection, startApp, type TestApp } from "../helpers.ts";
+import { buildApps } from "../../src/app.ts";
+import { loadConfig } from "../../src/config.ts";
+import { listenApps, RawConnection, startApp, type TestApp } from "../helpers.ts";
 
 // An answer says `Connection: close` whenever the connection closes after it (a pooled client then
 // opens a new one instead of reusing a dead socket); keep-alive connections stay open.
@@ -66,6 +68,40 @@ describe("[security] connection handling", () => {
       } finally {
         connection.close();
       }
+    }
+  });
+
+  test("[security] once the process is stopping, every answer says Connection: close (Bun closes after it)", async () => {
+    let stopping = false;
+    const config = loadConfig({ LOG_LEVEL: "silent" });
+    const servers = listenApps(buildApps({ config, db: app.db, stopping: () => stopping }));
+    const kinds: [base: string, method: string, path: string][] = [
+      [servers.web, "GET", "/public"],
+      [servers.web, "GET", "/"],
+      [servers.web, "GET", "/nobody"],
+      [servers.web, "POST", "/login"],
+      [servers.api, "GET", "/latest"],
+      [servers.api, "GET", "/msgs"],
+    ];
+    try {
+      for (const [base, method, path] of kinds) {
+        stopping = false;
+        const connection = await new RawConnection(base).open();
+        try {
+          connection.send(method, path);
+          const before = await connection.answer();
+          expect(before.headers.get("connection"), `${method} ${path}`).toBeUndefined();
+          stopping = true;
+          connection.send(method, path);
+          const after = await connection.answer();
+          expect(after.status, `${method} ${path}`).toBeLessThan(500);
+          expect(after.headers.get("connection"), `${method} ${path}`).toBe("close");
+        } finally {
+          connection.close();
+        }
+      }
+    } finally {
+      await servers.stop();
     }
   });
 });
