@@ -37,6 +37,7 @@ export function describeError(code: string | number, error: unknown): { status: 
 }
 
 const TITLES: Record<number, string> = {
+  308: "Permanent Redirect",
   400: "Bad Request",
   401: "Unauthorized",
   403: "Forbidden",
@@ -83,7 +84,7 @@ const htmlPages = html({
 export function buildWeb(deps: Deps) {
   return new Elysia({ name: "web" })
     .use(observe("web", observed(deps)))
-    .use(securityPlugin(deps.config, "web"))
+    .use(securityPlugin(deps.config, "web", deps.stopping))
     .use(htmlPages)
     .onError({ as: "global" }, ({ code, error, set, request }) => {
       const { status, message } = describeError(code, error);
@@ -111,11 +112,13 @@ export function buildApi(deps: Deps) {
   // normalize: false, so that unknown body fields are refused rather than silently dropped.
   const app = new Elysia({ name: "api", normalize: false })
     .use(observe("api", observed(deps)))
-    .use(securityPlugin(deps.config, "api"))
+    .use(securityPlugin(deps.config, "api", deps.stopping))
     .onError({ as: "global" }, ({ code, error, set, request }) => {
       let { status, message } = describeError(code, error);
       if (code === "VALIDATION") message = validationMessage(error);
       if (code === "PARSE" && status === 400) message = "The body is not valid JSON";
+      // The same id as the access-log line that holds the error (observe.ts); nothing else of it.
+      if (status >= 500 && status !== 503) message = `Internal Server Error. Request id: ${requestIdOf(request)}`;
       if (status === 404 && code === "NOT_FOUND") {
         const allow = allowedMethods(app.routes, new URL(request.url).pathname);
         if (allow.length) {

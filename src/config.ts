@@ -13,6 +13,8 @@ export interface Config {
   readonly apiPort: number;
   readonly metricsPort: number;
   readonly host: string;
+  /** Address of the metrics port: loopback unless configured (the image sets 0.0.0.0 for Prometheus). */
+  readonly metricsHost: string;
   readonly databaseUrl: string | undefined;
   readonly databasePool: number;
   /** Milliseconds any database statement or connection attempt may take before the request gets 503. */
@@ -104,6 +106,7 @@ export function loadConfig(env: Env = process.env): Config {
     apiPort: integer(env, "API_PORT", 5001, 0, 65535),
     metricsPort: integer(env, "METRICS_PORT", 9464, 0, 65535),
     host: env.HOST || "0.0.0.0",
+    metricsHost: env.METRICS_HOST || "127.0.0.1",
     databaseUrl: secret(env, "DATABASE_URL"),
     databasePool: integer(env, "DATABASE_POOL", 10, 1, 200),
     databaseTimeout: integer(env, "DATABASE_TIMEOUT_MS", 5000, 100, 600_000),

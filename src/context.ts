@@ -14,6 +14,8 @@ export interface Deps {
   /** The program's registry and logger; buildApps makes them when absent (tests). */
   metrics?: Metrics;
   logger?: Logger;
+  /** True once the process is shutting down: every answer then says `Connection: close` (serve.ts). */
+  stopping?: () => boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -20,7 +20,8 @@ export async function serve(config: Config): Promise<void> {
   });
   if (config.migrate) await migrate(db);
   metrics.watch(db);
-  const apps = buildApps({ config, db, metrics, logger });
+  let stopping = false;
+  const apps = buildApps({ config, db, metrics, logger, stopping: () => stopping });
   // Before the ports open (and /health answers, which is when the proxy sends traffic): the pool's
   // connections and the password hasher's first run would otherwise cost the first burst of requests
   // after a start or a rolling update up to 0.3 s each, the simulator's timeout.
@@ -30,9 +31,10 @@ export async function serve(config: Config): Promise<void> {
     Bun.password.hash("warm-up", HASH),
   ]);
   const servers: (Bun.Server<unknown> | null)[] = [];
-  // Prometheus scrapes this port on every replica; the proxy publishes only the web and API ports.
-  servers.push(metricsRoutes(metrics).listen({ port: config.metricsPort, hostname: config.host }).server);
-  console.error(`metrics on http://localhost:${config.metricsPort}/metrics`);
+  // Prometheus scrapes this port on every replica; the proxy publishes only the web and API ports. It
+  // listens on loopback unless METRICS_HOST says otherwise: metrics tell more than the pages do.
+  servers.push(metricsRoutes(metrics).listen({ port: config.metricsPort, hostname: config.metricsHost }).server);
+  console.error(`metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`);
   if (config.role !== "api") {
     servers.push(apps.web.listen({ port: config.port, hostname: config.host, ...SERVE_LIMITS }).server);
     console.error(`MiniTwit web pages on http://localhost:${config.port}`);
@@ -43,7 +45,6 @@ export async function serve(config: Config): Promise<void> {
   }
   console.error(`database: ${db.engine === "postgres" ? "PostgreSQL" : `embedded PGlite in ${config.dataDir}`}`);
 
-  let stopping = false;
   async function shutdown(signal: string): Promise<void> {
     if (stopping) return;
     stopping = true;

@@ -26,6 +26,7 @@ describe("[config] defaults", () => {
       apiPort: 5001,
       metricsPort: 9464,
       host: "0.0.0.0",
+      metricsHost: "127.0.0.1",
       databaseUrl: undefined,
       databasePool: 10,
       dataDir: "./data",

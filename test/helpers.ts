@@ -144,3 +144,122 @@ export class Client {
     return this.get("/logout");
   }
 }
+
+export interface RawAnswer {
+  status: number;
+  /** Header names in lower case. */
+  headers: Map<string, string>;
+  body: string;
+}
+
+/**
+ * One HTTP/1.1 connection that sends bytes exactly as given (fetch normalises paths such as `//x`)
+ * and reads whole answers back (Content-Length or chunked), for tests of path spellings and
+ * connection handling.
+ */
+export class RawConnection {
+  private buffer = Buffer.alloc(0);
+  private wake: (() => void) | undefined;
+  private socket: Awaited<ReturnType<typeof Bun.connect>> | undefined;
+  /** Resolves when the server closed the connection. */
+  readonly closed: Promise<void>;
+  private markClosed: () => void = () => {};
+  isClosed = false;
+
+  constructor(readonly base: string) {
+    this.closed = new Promise((resolve) => {
+      this.markClosed = resolve;
+    });
+  }
+
+  async open(): Promise<this> {
+    const url = new URL(this.base);
+    this.socket = await Bun.connect({
+      hostname: url.hostname,
+      port: Number(url.port),
+      socket: {
+        data: (_socket, data) => {
+          this.buffer = Buffer.concat([this.buffer, data]);
+          this.wake?.();
+        },
+        close: () => {
+          this.isClosed = true;
+          this.markClosed();
+          this.wake?.();
+        },
+        error: () => {},
+      },
+    });
+    return this;
+  }
+
+  /** Sends a request: method, path exactly as given, headers, optional body (Content-Length added). */
+  send(method: string, path: string, headers: Record<string, string> = {}, body = ""): void {
+    const host = new URL(this.base).host;
+    const lines = [`${method} ${path} HTTP/1.1`, `host: ${host}`];
+    for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+    if (body || method === "POST") lines.push(`content-length: ${Buffer.byteLength(body)}`);
+    this.socket?.write(`${lines.join("\r\n")}\r\n\r\n${body}`);
+  }
+
+  private async need(test: () => number): Promise<number> {
+    for (;;) {
+      const at = test();
+      if (at >= 0) return at;
+      if (this.isClosed) throw new Error(`connection closed before a whole answer: ${this.buffer.toString()}`);
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  /** The next whole answer on this connection. */
+  async answer(): Promise<RawAnswer> {
+    const end = await this.need(() => this.buffer.indexOf("\r\n\r\n"));
+    const [statusLine = "", ...headerLines] = this.buffer.subarray(0, end).toString().split("\r\n");
+    const headers = new Map<string, string>();
+    for (const line of headerLines) {
+      const colon = line.indexOf(":");
+      headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    }
+    this.buffer = this.buffer.subarray(end + 4);
+    let body = Buffer.alloc(0);
+    if (headers.get("transfer-encoding")?.includes("chunked")) {
+      for (;;) {
+        const line = await this.need(() => this.buffer.indexOf("\r\n"));
+        const size = Number.parseInt(this.buffer.subarray(0, line).toString(), 16);
+        await this.need(() => (this.buffer.length >= line + 2 + size + 2 ? 0 : -1));
+        body = Buffer.concat([body, this.buffer.subarray(line + 2, line + 2 + size)]);
+        this.buffer = this.buffer.subarray(line + 2 + size + 2);
+        if (size === 0) break;
+      }
+    } else {
+      const length = Number(headers.get("content-length") ?? 0);
+      await this.need(() => (this.buffer.length >= length ? 0 : -1));
+      body = this.buffer.subarray(0, length);
+      this.buffer = this.buffer.subarray(length);
+    }
+    return { status: Number(statusLine.split(" ")[1]), headers, body: body.toString() };
+  }
+
+  close(): void {
+    this.socket?.end();
+  }
+}
+
+/** One request on a connection of its own, sent byte for byte (see RawConnection). */
+export async function rawRequest(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body = "",
+): Promise<RawAnswer> {
+  const connection = await new RawConnection(base).open();
+  try {
+    connection.send(method, path, headers, body);
+    return await connection.answer();
+  } finally {
+    connection.close();
+  }
+}

@@ -10,6 +10,7 @@ import { getLatest, setLatest } from "../data/latest.ts";
 import { apiMessages, MESSAGE_MAX, messageError, postMessageAs } from "../data/messages.ts";
 import { createUser, LIMITS, registrationError, USERNAME_TAKEN, userByName } from "../data/users.ts";
 import { HttpError, notFound } from "../errors.ts";
+import { parseJsonBody } from "../security.ts";
 
 /** `no` when the request gives none, and the most a request gets whatever it asks. */
 export const NO_DEFAULT = 100;
@@ -26,9 +27,9 @@ async function readJson({ request }: { request: Request }): Promise<unknown> {
   const text = await request.text();
   if (!text.trim()) return new UnreadableBody("The body is empty: send a JSON object");
   try {
-    return JSON.parse(text);
-  } catch {
-    return new UnreadableBody("The body is not valid JSON");
+    return parseJsonBody(text);
+  } catch (error) {
+    return new UnreadableBody((error as Error).message);
   }
 }
 

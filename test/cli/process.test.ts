@@ -1,7 +1,7 @@
 // The command line as a real process: exit codes and stderr when the database is away, in use, or the arguments are bad.
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb } from "../../src/db.ts";
 import { run } from "../run.ts";
@@ -96,4 +96,45 @@ describe("[cli] the process", () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  test("[cli] serve listens for metrics on loopback only unless METRICS_HOST says otherwise", async () => {
+    const outside = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+    const [port, apiPort, metricsPort] = [closedPort(), closedPort(), closedPort()];
+    const child = Bun.spawn([process.execPath, "src/main.ts", "serve"], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        DATA_DIR: "memory://",
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        API_PORT: String(apiPort),
+        METRICS_PORT: String(metricsPort),
+        LOG_LEVEL: "silent",
+      },
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    try {
+      let metrics: Response | undefined;
+      for (let i = 0; i < 120 && !metrics; i++) {
+        metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined);
+        if (!metrics) await Bun.sleep(250);
+      }
+      expect(metrics?.status).toBe(200);
+      await metrics?.arrayBuffer();
+      if (outside) {
+        // The machine's own outside address reaches a socket bound to 0.0.0.0, never one on loopback.
+        const refused = await fetch(`http://${outside}:${metricsPort}/metrics`).then(
+          () => false,
+          () => true,
+        );
+        expect(refused).toBe(true);
+      }
+    } finally {
+      child.kill("SIGTERM");
+      await child.exited;
+    }
+  }, 60_000);
 });

@@ -61,7 +61,7 @@ describe("[security] bad input on the web pages", () => {
     });
     expect(json.status).toBe(400);
     expect(json.headers.get("content-type")).toContain("text/html");
-    expect(await json.text()).toContain("Bad request");
+    expect(await json.text()).toContain("The body is not valid JSON");
   });
 
   test("[security] over-long fields are refused with a form error and not stored", async () => {

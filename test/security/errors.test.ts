@@ -35,14 +35,15 @@ describe("[security] errors never leak", () => {
     expect(r.headers.get("x-content-type-options")).toBe("nosniff");
   });
 
-  test("[security] an API 500 is a short JSON error without details", async () => {
+  test("[security] an API 500 is a short JSON error with only the request id", async () => {
     const deps = { config: loadConfig({ LOG_LEVEL: "silent", SECRET_KEY: SECRET }), db: store.db };
     const api = buildApi(deps).get("/boom", boom);
-    const r = await api.handle(new Request("http://localhost/boom"));
+    const r = await api.handle(new Request("http://localhost/boom", { headers: { "x-request-id": "req-4712" } }));
     expect(r.status).toBe(500);
     expect(r.headers.get("content-type")).toContain("application/json");
     const body = await r.text();
-    expect(JSON.parse(body).status).toBe(500);
+    expect(JSON.parse(body)).toEqual({ status: 500, error_msg: "Internal Server Error. Request id: req-4712" });
+    expect(r.headers.get("x-request-id")).toBe("req-4712");
     for (const leak of LEAKS) expect(body).not.toContain(leak);
   });
 

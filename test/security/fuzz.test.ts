@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, startApp, type TestApp } from "../helpers.ts";
+import { seeded } from "./random.ts";
 
 // A busy two-core machine can slow these well past bun's 5 s default.
 
@@ -18,18 +19,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => app.stop());
 
-/** mulberry32: a tiny seeded generator, so a failure can be replayed. */
 function generator(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
+  const { next, int, pick } = seeded(seed);
   const PIECES = [
     "a",
     "Z",
