@@ -31,13 +31,12 @@ test("[api] the scenario computes to 200 users, 11,306 messages and 6,265 follow
   expect(totals(expectedState(actions))).toEqual({ users: 200, messages: 11_306, follows: 6_265 });
 });
 
-// 16 clients on both databases (the course's own simulator sends one request at a time). The embedded
-// database runs every query on the program's one thread: at 32 clients its slowest answers ranged from
-// 140 to 291 ms. On PostgreSQL, one server at 32 clients had a single burst of 11-19 timeouts (every
-// in-flight request held about 300 ms at once, 15-16 s into the replay) in two full CI runs on a quiet
-// machine, and none when the file ran alone; its cause is not found yet. 32 clients on PostgreSQL are
-// replayed over two servers by test/api/replicas.e2e.ts.
-const CLIENTS = 16;
+// 32 clients on PostgreSQL, as the benchmark. The embedded database runs every query on the program's
+// one thread, beside the request handling: at 32 clients on this 2-core machine its slowest answers
+// ranged from 140 to 291 ms, so it is replayed at 16 (the course's own simulator sends one request at a
+// time). Open problem: in full CI runs the PostgreSQL replay had one burst of 5-19 timeouts about 15 s in,
+// at 32 and at 16 clients alike, and none when run alone on a quiet machine; the cause is not found yet.
+const CLIENTS = process.env.TEST_DATABASE_URL ? 32 : 16;
 
 test(`[api] the real program replays the whole scenario at ${CLIENTS} clients: zero errors, none over 0.3 s`, async () => {
   const summary = await replay([program.api], CLIENTS);
