@@ -174,15 +174,13 @@ function otherThanTimeouts(replayed: Replayed): [string, number][] {
   );
 }
 
+/** One field of a stack service's `docker service inspect`, by Go template. */
+function inspectService(name: string, format: string): Promise<string> {
+  return ok(["docker", "service", "inspect", "-f", format, `${STACK}_${name}`]);
+}
+
 async function serviceImage(name: string): Promise<string> {
-  const image = await ok([
-    "docker",
-    "service",
-    "inspect",
-    "-f",
-    "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
-    `${STACK}_${name}`,
-  ]);
+  const image = await inspectService(name, "{{.Spec.TaskTemplate.ContainerSpec.Image}}");
   return image.replace(/@sha256:.*/, "");
 }
 
@@ -204,14 +202,7 @@ async function runningImages(name: string): Promise<string[]> {
 }
 
 async function updateSeconds(name: string): Promise<number> {
-  const out = await ok([
-    "docker",
-    "service",
-    "inspect",
-    "-f",
-    "{{.UpdateStatus.StartedAt.Unix}} {{.UpdateStatus.CompletedAt.Unix}}",
-    `${STACK}_${name}`,
-  ]);
+  const out = await inspectService(name, "{{.UpdateStatus.StartedAt.Unix}} {{.UpdateStatus.CompletedAt.Unix}}");
   const [started, completed] = out.split(" ").map(Number);
   return (completed as number) - (started as number);
 }
