@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DEFAULT_SCENARIO, parseScenario, type Summary, simulate } from "../../bench/simulate.ts";
-import { expectedState, observedState, plain, totals } from "../api/program.ts";
+import { expectedState, observedState, plain, settleDisk, totals } from "../api/program.ts";
 import { type Finished, run } from "../run.ts";
 
 setDefaultTimeout(600_000);
@@ -161,6 +161,7 @@ async function warmUp(): Promise<void> {
     password: SIM_PASSWORD,
   });
   if (summary.errors > 0) throw new Error(`warm-up failed: ${JSON.stringify(summary.samples)}`);
+  settleDisk(); // the image build's and the earlier deploys' writes, on disk before the measured replay
 }
 
 /**
@@ -510,6 +511,7 @@ describe("[deploy] the swarm", () => {
   let broken: Finished;
   let rollback: Replayed;
   test("[swarm] a release whose serve fails its health check: Swarm rolls back, deploy.sh exits 1 and says why", async () => {
+    settleDisk();
     const update = deploy(BROKEN);
     rollback = await replayWhile(update, "b", undefined, 4000);
     broken = await update;
