@@ -53,7 +53,7 @@ export interface SoakResult {
   passes: number;
   /** The p99 of writes in the first and the last window (ms). */
   p99: { first: number; last: number };
-  /** Resident memory at the end of the first window and the highest in the last (MB), when measured. */
+  /** Median resident memory (MB) in the window after the first (warm-up) and in the last, when measured. */
   memory?: { afterWarmUp: number; last: number };
   held: boolean;
   reasons: string[];
@@ -86,6 +86,14 @@ export function residentMb(metricsText: string): number | undefined {
 /** The scenario with every user renamed for one pass. */
 function renamed(actions: Action[], prefix: string): Action[] {
   return actions.map((a) => ({ ...a, user: prefix + a.user, other: a.other && prefix + a.other }));
+}
+
+/** The median of the figures there are; undefined when none. */
+function median(values: (number | undefined)[]): number | undefined {
+  const known = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  if (known.length === 0) return undefined;
+  const mid = Math.floor(known.length / 2);
+  return known.length % 2 ? known[mid] : Math.round(((known[mid - 1] as number) + (known[mid] as number)) * 5) / 10;
 }
 
 /** The p99 over several intervals' worth of samples (the intervals' own p99s would not add up). */
@@ -188,15 +196,17 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
   if (errors > 0) reasons.push(`${errors} errors`);
   if (p99.last > P99_GROWTH * p99.first)
     reasons.push(`write p99 grew from ${p99.first} ms (first window) to ${p99.last} ms (last)`);
+  // Resident memory moves by several MB from one sample to the next (the collector's rhythm): the
+  // median of the window after warm-up against the median of the last window, not single samples.
   let mem: SoakResult["memory"];
-  const afterWarmUp = memory[window - 1];
-  const lastWindow = memory.slice(-window).filter((m): m is number => m !== undefined);
+  const afterWarmUp = median(memory.slice(window, 2 * window));
+  const last = median(memory.slice(-window));
   if (options.metrics) {
-    if (afterWarmUp === undefined || lastWindow.length === 0) reasons.push(`no memory figure from ${options.metrics}`);
+    if (afterWarmUp === undefined || last === undefined) reasons.push(`no memory figure from ${options.metrics}`);
     else {
-      mem = { afterWarmUp, last: Math.max(...lastWindow) };
-      if (mem.last > MEMORY_GROWTH * mem.afterWarmUp)
-        reasons.push(`resident memory grew from ${mem.afterWarmUp} MB after warm-up to ${mem.last} MB`);
+      mem = { afterWarmUp, last };
+      if (last > MEMORY_GROWTH * afterWarmUp)
+        reasons.push(`resident memory grew from ${afterWarmUp} MB after warm-up to ${last} MB (medians)`);
     }
   }
   return {
