@@ -3,6 +3,7 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Action, type Summary, simulate } from "../../bench/simulate.ts";
+import { type TestDb, testDb } from "../helpers.ts";
 import { freePort } from "../ports.ts";
 import { run } from "../run.ts";
 
@@ -91,6 +92,23 @@ export async function warmUp(bases: string[]): Promise<void> {
   }
   const summary = await simulate({ bases, actions, concurrency: 32 * bases.length, timeoutMs: 10_000 });
   if (summary.errors > 0) throw new Error(`warm-up failed: ${JSON.stringify(summary.samples)}`);
+}
+
+/**
+ * The real program on a throw-away PostgreSQL database at TEST_DATABASE_URL, else on the embedded
+ * database in memory, warmed up; `stop` ends the program and drops the database.
+ */
+export async function startWarmProgram(): Promise<{ program: Program; stop(): Promise<void> }> {
+  const store: TestDb | undefined = process.env.TEST_DATABASE_URL ? await testDb() : undefined;
+  const program = await startProgram(store?.url ? { DATABASE_URL: store.url } : { DATA_DIR: "memory://" });
+  await warmUp([program.api]);
+  return {
+    program,
+    async stop() {
+      await program.stop();
+      await store?.close();
+    },
+  };
 }
 
 /**

@@ -1,26 +1,23 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { DEFAULT_SCENARIO, formatSummary, parseScenario } from "../../bench/simulate.ts";
-import { type TestDb, testDb } from "../helpers.ts";
-import { expectedState, observedState, type Program, plain, replay, startProgram, totals, warmUp } from "./program.ts";
+import { expectedState, observedState, type Program, plain, replay, startWarmProgram, totals } from "./program.ts";
 
 // The whole scenario takes tens of seconds on this 2-core machine.
 setDefaultTimeout(300_000);
 
 const actions = parseScenario(readFileSync(DEFAULT_SCENARIO, "utf8"));
-let store: TestDb | undefined;
+let started: { program: Program; stop(): Promise<void> } | undefined;
 let program: Program;
 
 beforeAll(async () => {
   // PostgreSQL at TEST_DATABASE_URL in a throw-away database, else the embedded engine in memory.
-  if (process.env.TEST_DATABASE_URL) store = await testDb();
-  program = await startProgram(store?.url ? { DATABASE_URL: store.url } : { DATA_DIR: "memory://" });
-  await warmUp([program.api]);
+  started = await startWarmProgram();
+  program = started.program;
 });
 
 afterAll(async () => {
-  await program?.stop();
-  await store?.close();
+  await started?.stop();
 });
 
 test("[api] the scenario computes to 200 users, 11,306 messages and 6,265 follows", () => {

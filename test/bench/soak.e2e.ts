@@ -4,23 +4,20 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { SoakResult } from "../../bench/soak.ts";
 import { residentMb } from "../../bench/soak.ts";
-import { type Program, startProgram, warmUp } from "../api/program.ts";
-import { type TestDb, testDb } from "../helpers.ts";
+import { type Program, startWarmProgram } from "../api/program.ts";
 import { run } from "../run.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
-let store: TestDb | undefined;
+let started: { program: Program; stop(): Promise<void> } | undefined;
 let program: Program;
 
 beforeAll(async () => {
-  if (process.env.TEST_DATABASE_URL) store = await testDb();
-  program = await startProgram(store?.url ? { DATABASE_URL: store.url } : { DATA_DIR: "memory://" });
-  await warmUp([program.api]);
+  started = await startWarmProgram();
+  program = started.program;
 }, 120_000);
 
 afterAll(async () => {
-  await program?.stop();
-  await store?.close();
+  await started?.stop();
 });
 
 test("[bench] residentMb reads process_resident_memory_bytes from a metrics page", () => {
