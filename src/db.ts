@@ -242,6 +242,8 @@ function turns() {
   };
 }
 
+const PGLITE_SHARED_BUFFERS = "32MB";
+
 // PGlite's own query(text, params) rather than postgres.js over pglite-socket: one process,
 // no socket, and no single-connection hang; PGlite serialises queries itself.
 async function openPglite(options: DbOptions): Promise<Db> {
@@ -252,7 +254,15 @@ async function openPglite(options: DbOptions): Promise<Db> {
     const [pgliteWasmModule, initdbWasmModule] = await Promise.all(
       [pgliteWasm, initdbWasm].map(async (path) => WebAssembly.compile(await Bun.file(path).arrayBuffer())),
     );
-    pg = await PGlite.create(dataDir, { pgliteWasmModule, initdbWasmModule, fsBundle: Bun.file(pgliteData) });
+    pg = await PGlite.create(dataDir, {
+      pgliteWasmModule,
+      initdbWasmModule,
+      fsBundle: Bun.file(pgliteData),
+      // PostgreSQL's 128 MB default is allocated inside PGlite's memory from the start; its files are
+      // in the operating system's cache (or in memory with memory://) anyway. 32 MB holds a course-sized
+      // database many times over and is 96 MB less resident (docs/performance.md).
+      startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+    });
     // A new database is made by initdb in a WebAssembly instance of its own, whose memory stays resident
     // until full collections that an idle program's small heap does not start: the program on a new
     // folder was at 680 MB resident once healthy, 396 MB with these two (148 ms; 18 ms when the folder
