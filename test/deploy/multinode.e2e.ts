@@ -27,7 +27,7 @@ const CONCURRENCY = Number(process.env.DEPLOY_TEST_CONCURRENCY ?? 8);
 const ROUND = 3000;
 const SIM_PASSWORD = "multinode-test-simulator-password";
 /** Swarm's dispatcher heartbeat (docs/operations.md, "When a node fails"). */
-const HEARTBEAT = "2s";
+const HEARTBEAT = process.env.MULTINODE_HEARTBEAT ?? "2s";
 const BRIDGE = "mtw-br";
 const SUBNET = "192.168.213";
 const NODES = ["mtw-n1", "mtw-n2", "mtw-n3"];
