@@ -82,18 +82,19 @@ function since(started: number): number {
   return Math.round((Date.now() - started) / 100) / 10;
 }
 
-/** Memory of a node in MB: its containers' (their cgroup's RSS) and its daemons' (dockerd, containerd). */
+/** Memory of a node in MB: its containers' (`docker stats`) and its daemons' (dockerd, containerd; RSS). */
 async function memory(node: Node): Promise<{ containers: number; daemons: number }> {
+  const usage = lines(await ok(docker(node, "stats", "--no-stream", "--format", "{{.MemUsage}}")));
+  const unit: Record<string, number> = { B: 1e-6, KiB: 1024 / 1e6, MiB: 1.048576, GiB: 1073.741824 };
+  let containers = 0;
+  for (const line of usage) {
+    const [, value, suffix] = /^([\d.]+)(\w+)/.exec(line) ?? [];
+    containers += Number(value) * (unit[suffix ?? ""] ?? Number.NaN);
+  }
   const pid = node.dockerd?.pid as number;
-  // --cgroup-parent is relative to the daemon's own cgroup (cgroup v1, cgroupfs driver).
-  const own = /^\d+:memory:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, "utf8"))?.[1] ?? "/";
-  const stat = readFileSync(join("/sys/fs/cgroup/memory", own, node.name, "memory.stat"), "utf8");
-  const containers = Number(/^total_rss (\d+)/m.exec(stat)?.[1]) / 1e6;
-  const pids = [String(pid), ...lines((await sh(["pgrep", "-P", String(pid)])).stdout)];
   let daemons = 0;
-  for (const p of pids) {
-    const status = readFileSync(`/proc/${p}/status`, "utf8");
-    daemons += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1]) / 1e3;
+  for (const p of [String(pid), ...lines((await sh(["pgrep", "-P", String(pid)])).stdout)]) {
+    daemons += Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1]) / 1e3;
   }
   return { containers: Math.round(containers), daemons: Math.round(daemons) };
 }
