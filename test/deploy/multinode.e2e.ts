@@ -290,15 +290,17 @@ afterAll(async () => {
     .sort()
     .reverse();
   for (const mount of mounts) await sh(["umount", "-l", mount]);
-  for (const name of made.namespaces) await sh(["ip", "netns", "del", name]);
-  for (const node of nodes) await sh(["ip", "link", "del", node.link]);
+  for (const name of made.namespaces) {
+    await sh(["ip", "netns", "del", name]);
+    await sh(["ip", "link", "del", `${name}-br`]); // gone with its peer, unless the namespace was not
+    // The daemon's cgroups (--cgroup-parent), empty now.
+    await sh([
+      "bash",
+      "-c",
+      `find /sys/fs/cgroup -depth -type d -path '*/${name}*' -exec rmdir {} + 2>/dev/null; true`,
+    ]);
+  }
   if (made.bridge) await sh(["ip", "link", "del", BRIDGE]);
-  // The daemons' cgroups (--cgroup-parent), empty now.
-  await sh([
-    "bash",
-    "-c",
-    `find /sys/fs/cgroup -mindepth 2 -depth -type d -path '*/mtw-n[0-9]*' -exec rmdir {} + 2>/dev/null; true`,
-  ]);
   if (made.rule) await sh(["iptables", "-D", "FORWARD", "-i", BRIDGE, "-o", BRIDGE, "-j", "ACCEPT"]);
   if (rootDockerd) {
     rootDockerd.kill("SIGTERM");
