@@ -2,7 +2,8 @@
 // a dockerd in each, joined as one manager and two workers, the stack deployed across them with
 // swarm/deploy.sh; then, while the course's scenario is replayed through the proxy, a worker drained
 // (planned maintenance: no error) and a worker's network cut (a node dying: how long requests fail, how
-// long until its replicas run elsewhere, and that no write answered 204 is missing afterwards).
+// long until its replicas run elsewhere, and that no write answered 204 is missing afterwards); last,
+// the database failed over to a worker from a dump, as docs/operations.md says.
 // The images are built once by the engine in the root namespace (the nodes have no route out) and
 // copied into the nodes with docker save | docker load. Needs root, docker.io, debootstrap, iproute2,
 // iptables. Removes what it made: the stack, the daemons (by pid), the namespaces, links and the rule.
@@ -23,7 +24,7 @@ const IMAGE = "ghcr.io/minitwit/minitwit";
 const TAG = "mn-1";
 /** Clients of the replays: the course's simulator's order, at least 8 (issue 12). */
 const CONCURRENCY = Number(process.env.DEPLOY_TEST_CONCURRENCY ?? 8);
-/** Actions per replay round: about 25 s each at 8 clients here. */
+/** Actions per replay round: 6–20 s each at 8 clients here. */
 const ROUND = 3000;
 const SIM_PASSWORD = "multinode-test-simulator-password";
 /** Swarm's dispatcher heartbeat (docs/operations.md, "When a node fails"). */
