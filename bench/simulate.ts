@@ -161,7 +161,9 @@ export async function simulate(options: SimulateOptions): Promise<Summary> {
       const name = (error as Error).name;
       let kind = name;
       if (name === "TimeoutError" || name === "AbortError") kind = "timeout";
-      else if ((error as { code?: string }).code === "ConnectionRefused") kind = "connection refused";
+      else if (["ConnectionRefused", "ECONNREFUSED"].includes((error as { code?: string }).code ?? "")) {
+        kind = "connection refused";
+      }
       options.onOutcome?.(action, kind);
       fail(action, kind, kind === "timeout" ? `over ${timeoutMs} ms` : kind === name ? (error as Error).message : url);
     }
