@@ -52,8 +52,12 @@ export interface SimulateOptions {
   password?: string;
   /** Called after each action with the number done so far. */
   onProgress?: (done: number, errors: number) => void;
+  /** Called for every action answered or failed, with its time in ms (the soak's per-minute figures). */
+  onAnswer?: (ms: number, failed: boolean) => void;
   /** Called after each action with its outcome: the status answered, or the kind of error. */
   onOutcome?: (action: Action, outcome: number | string) => void;
+  /** Checked before each action is taken: true stops the replay there (the soak's deadline). */
+  shouldStop?: () => boolean;
 }
 
 export interface Summary {
@@ -154,10 +158,14 @@ export async function simulate(options: SimulateOptions): Promise<Summary> {
         signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.text();
-      latencies[timed++] = performance.now() - start;
+      const ms = performance.now() - start;
+      latencies[timed++] = ms;
+      const ok = expected(action.command, response.status);
+      if (!ok) fail(action, `status ${response.status}`, text);
+      options.onAnswer?.(ms, !ok);
       options.onOutcome?.(action, response.status);
-      if (!expected(action.command, response.status)) fail(action, `status ${response.status}`, text);
     } catch (error) {
+      options.onAnswer?.(performance.now() - start, true);
       const name = (error as Error).name;
       let kind = name;
       if (name === "TimeoutError" || name === "AbortError") kind = "timeout";
@@ -172,7 +180,7 @@ export async function simulate(options: SimulateOptions): Promise<Summary> {
   let next = 0;
   const lastOf = new Map<string, Promise<void>>();
   async function client(): Promise<void> {
-    while (next < actions.length) {
+    while (next < actions.length && !options.shouldStop?.()) {
       const action = actions[next++] as Action;
       const previous = lastOf.get(action.user);
       const answered = Promise.withResolvers<void>();
@@ -194,12 +202,12 @@ export async function simulate(options: SimulateOptions): Promise<Summary> {
   const seconds = (performance.now() - start) / 1000;
   const sorted = latencies.slice(0, timed).sort();
   return {
-    actions: actions.length,
+    actions: done,
     errors,
     errorsByKind,
     samples,
     seconds: Math.round(seconds * 100) / 100,
-    actionsPerSecond: Math.round(actions.length / seconds),
+    actionsPerSecond: Math.round(done / seconds),
     latency: {
       p50: percentile(sorted, 50),
       p90: percentile(sorted, 90),

@@ -2,13 +2,34 @@
 import { buildApps } from "./app.ts";
 import type { Config } from "./config.ts";
 import { HASH } from "./data/users.ts";
-import { openDb } from "./db.ts";
+import { type Db, openDb } from "./db.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics, metricsRoutes } from "./metrics.ts";
 import { migrate } from "./migrate.ts";
 import { SERVE_LIMITS } from "./security.ts";
 
 export async function serve(config: Config): Promise<void> {
+  // A stop asked for while starting (a rollback or a scale-down meets tasks that are still opening the
+  // database or migrating): nothing is served yet, so nothing needs draining. The step under way ends
+  // (a half-created embedded database or a half-run migration would be worse), then the database is
+  // closed and the process exits 0, rather than a PID 1 ignoring SIGTERM until Docker's stop grace
+  // period ends in SIGKILL.
+  let starting = true;
+  const stopWhileStarting = (signal: string) => {
+    if (!starting) return;
+    starting = false;
+    console.error(`${signal} while starting: stopping once the step under way ends, before serving`);
+  };
+  const onTerm = () => stopWhileStarting("SIGTERM");
+  const onInt = () => stopWhileStarting("SIGINT");
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onInt);
+  const stopped = async (db: Db) => {
+    await db.close().catch(() => {});
+    process.exit(0);
+  };
+  console.error("starting: opening the database");
+
   const metrics = createMetrics({ version: config.version });
   const logger = createLogger(config);
   const db = await openDb({
@@ -18,7 +39,9 @@ export async function serve(config: Config): Promise<void> {
     statementTimeout: config.databaseTimeout,
     observe: metrics.observeQuery,
   });
+  if (!starting) return stopped(db);
   if (config.migrate) await migrate(db);
+  if (!starting) return stopped(db);
   metrics.watch(db);
   let stopping = false;
   const apps = buildApps({ config, db, metrics, logger, stopping: () => stopping });
@@ -30,6 +53,10 @@ export async function serve(config: Config): Promise<void> {
     db.connect().catch((error) => console.error(`database not reachable yet: ${(error as Error).message}`)),
     Bun.password.hash("warm-up", HASH),
   ]);
+  if (!starting) return stopped(db);
+  starting = false;
+  process.off("SIGTERM", onTerm);
+  process.off("SIGINT", onInt);
   const servers: (Bun.Server<unknown> | null)[] = [];
   // Prometheus scrapes this port on every replica; the proxy publishes only the web and API ports. It
   // listens on loopback unless METRICS_HOST says otherwise: metrics tell more than the pages do.

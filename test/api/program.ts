@@ -12,6 +12,8 @@ const AUTH = `Basic ${btoa("simulator:super_safe!")}`;
 export interface Program {
   web: string;
   api: string;
+  /** The program's /metrics (its own loopback port). */
+  metrics: string;
   /** Whether the process has ended. */
   exited(): boolean;
   /** What the program wrote on stderr, for failure messages. */
@@ -21,7 +23,7 @@ export interface Program {
 
 /** `bun src/main.ts` on loopback ports of its own, started and not waited for. */
 export function spawnProgram(env: Record<string, string>): Program {
-  const [port, apiPort] = [freePort(), freePort()];
+  const [port, apiPort, metricsPort] = [freePort(), freePort(), freePort()];
   const logFile = join(tmpdir(), `minitwit-program-${process.pid}-${apiPort}.log`);
   const child = Bun.spawn([process.execPath, "src/main.ts"], {
     cwd: REPO,
@@ -30,7 +32,7 @@ export function spawnProgram(env: Record<string, string>): Program {
       HOST: "127.0.0.1",
       PORT: String(port),
       API_PORT: String(apiPort),
-      METRICS_PORT: String(freePort()),
+      METRICS_PORT: String(metricsPort),
       LOG_LEVEL: "warn",
       ...env,
     },
@@ -40,6 +42,7 @@ export function spawnProgram(env: Record<string, string>): Program {
   return {
     web: `http://127.0.0.1:${port}`,
     api: `http://127.0.0.1:${apiPort}`,
+    metrics: `http://127.0.0.1:${metricsPort}/metrics`,
     exited: () => child.exitCode !== null,
     log: () => Bun.file(logFile).text(),
     async stop() {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb } from "../../src/db.ts";
+import { migrate } from "../../src/migrate.ts";
 import { run } from "../run.ts";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -135,6 +136,57 @@ describe("[cli] the process", () => {
     } finally {
       child.kill("SIGTERM");
       await child.exited;
+    }
+  }, 60_000);
+
+  test("[cli] serve stopped while it starts (a fresh embedded database) exits 0 once that step ends, the database usable after", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "minitwit-early-stop-"));
+    const child = Bun.spawn([process.execPath, "src/main.ts", "serve"], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        DATA_DIR: dataDir,
+        HOST: "127.0.0.1",
+        PORT: String(closedPort()),
+        API_PORT: String(closedPort()),
+        METRICS_PORT: String(closedPort()),
+        LOG_LEVEL: "silent",
+      },
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    try {
+      let stderr = "";
+      const decoder = new TextDecoder();
+      const reader = child.stderr.getReader();
+      while (!stderr.includes("starting: opening the database")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        stderr += decoder.decode(value);
+      }
+      // Creating an embedded database takes seconds: the signal arrives in the middle of it.
+      child.kill("SIGTERM");
+      const signalled = performance.now();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        stderr += decoder.decode(value);
+      }
+      const code = await child.exited;
+      expect({ code, signal: child.signalCode }).toEqual({ code: 0, signal: null });
+      expect(stderr).toContain("SIGTERM while starting");
+      expect(stderr).not.toContain("MiniTwit web pages on");
+      expect(performance.now() - signalled).toBeLessThan(20_000); // Docker's stop grace period is 30 s
+      const db = await openDb({ dataDir });
+      try {
+        await migrate(db); // every migration applied or applicable: the folder is a whole database
+        await db.exec("CREATE TABLE after_stop (id int)");
+      } finally {
+        await db.close();
+      }
+    } finally {
+      child.kill("SIGKILL");
+      rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -108,6 +108,48 @@ async function warmUp(): Promise<void> {
   settleDisk(); // the image build's and the earlier deploys' writes, on disk before the measured replay
 }
 
+/**
+ * Where a replay's slow requests went, for its failure output: the proxy's requests over 250 ms since
+ * `since` (its access log: time, upstream task address, method, path, seconds), and the web and api tasks
+ * with their addresses, states and since when, so a burst can be told apart (a task starting, one
+ * leaving, all of them at once).
+ */
+async function slowRequests(since: string): Promise<string> {
+  const logs = await sh(["docker", "service", "logs", "--raw", "--since", since, `${STACK}_proxy`]);
+  const slow: string[] = [];
+  for (const line of `${logs.stdout}\n${logs.stderr}`.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const entry = JSON.parse(line) as Record<string, string | number>;
+      if (Number(entry["event.duration_s"]) > 0.25) {
+        const path = String(entry["url.original"]).split("?")[0];
+        slow.push(
+          `${entry["@timestamp"]} ${entry["upstream.address"]} ${entry["http.request.method"]} ${path} ${entry["event.duration_s"]} s (${entry["http.response.status_code"]})`,
+        );
+      }
+    } catch {
+      // not an access-log line
+    }
+  }
+  const tasks: string[] = [];
+  for (const name of ["web", "api"]) {
+    const ids = (await sh(["docker", "service", "ps", "-q", "--no-trunc", `${STACK}_${name}`])).stdout
+      .split("\n")
+      .filter(Boolean);
+    if (ids.length === 0) continue;
+    const format =
+      "{{.Spec.ContainerSpec.Image}} {{range .NetworksAttachments}}{{range .Addresses}}{{.}} {{end}}{{end}}" +
+      "{{.Status.State}} since {{.Status.Timestamp}}";
+    tasks.push(
+      ...(await sh(["docker", "inspect", "--format", format, ...ids])).stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((t) => `${name} ${t.replace(/@sha256:[0-9a-f]+/, "")}`),
+    );
+  }
+  return `requests over 250 ms at the proxy (${slow.length}):\n${slow.slice(0, 60).join("\n")}\ntasks:\n${tasks.join("\n")}`;
+}
+
 /** One field of a stack service's `docker service inspect`, by Go template. */
 function inspectService(name: string, format: string): Promise<string> {
   return ok(["docker", "service", "inspect", "-f", format, `${STACK}_${name}`]);
@@ -367,10 +409,12 @@ describe("[deploy] the swarm", () => {
   let rolling: Replayed;
   test(`[swarm] a new tag rolls web and api while the scenario is replayed through the proxy: deploy.sh succeeds`, async () => {
     await warmUp();
+    const since = new Date().toISOString();
     const update = deploy(NEW);
     rolling = await replayWhile(update, "r", DEFAULT_SCENARIO);
     rolled = await update;
     console.error(`[swarm] replay during the rolling update:\n${describeReplay(rolling)}`);
+    if (rolling.errors > 0) console.error(await slowRequests(since));
     if (rolled.code !== 0) console.error(rolled.stdout, rolled.stderr);
     expect(rolled.code).toBe(0);
     for (const name of ["web", "api"]) {
@@ -445,6 +489,7 @@ describe("[deploy] the swarm", () => {
   let rollback: Replayed;
   test("[swarm] a release whose serve fails its health check: Swarm rolls back, deploy.sh exits 1 and says why", async () => {
     settleDisk();
+    const since = new Date().toISOString();
     const update = deploy(BROKEN);
     rollback = await replayWhile(update, "b", undefined, 4000);
     broken = await update;
@@ -455,6 +500,7 @@ describe("[deploy] the swarm", () => {
         .join("\n")}`,
     );
     console.error(`[swarm] replay during the rollback:\n${describeReplay(rollback)}`);
+    if (rollback.errors > 0) console.error(await slowRequests(since));
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain(`FAILED: ${IMAGE}:${BROKEN} is not live`);
     expect(broken.stdout).toMatch(/update failed \(rollback_\w+\)/);
