@@ -1,6 +1,6 @@
 // The scenario replayer: drives the simulator API the way the course's simulator does (same headers,
 // same expected statuses, 0.3 s timeout), many users at once, each user's actions kept in order.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { positiveInteger, runCommand } from "./command.ts";
@@ -54,6 +54,8 @@ export interface SimulateOptions {
   onProgress?: (done: number, errors: number) => void;
   /** Called for every action answered or failed, with its time in ms (the soak's per-minute figures). */
   onAnswer?: (ms: number, failed: boolean) => void;
+  /** Called after each action with its outcome: the status answered, or the kind of error. */
+  onOutcome?: (action: Action, outcome: number | string) => void;
   /** Checked before each action is taken: true stops the replay there (the soak's deadline). */
   shouldStop?: () => boolean;
 }
@@ -161,12 +163,17 @@ export async function simulate(options: SimulateOptions): Promise<Summary> {
       const ok = expected(action.command, response.status);
       if (!ok) fail(action, `status ${response.status}`, text);
       options.onAnswer?.(ms, !ok);
+      options.onOutcome?.(action, response.status);
     } catch (error) {
       options.onAnswer?.(performance.now() - start, true);
       const name = (error as Error).name;
-      if (name === "TimeoutError" || name === "AbortError") fail(action, "timeout", `over ${timeoutMs} ms`);
-      else if ((error as { code?: string }).code === "ConnectionRefused") fail(action, "connection refused", url);
-      else fail(action, `${name}`, (error as Error).message);
+      let kind = name;
+      if (name === "TimeoutError" || name === "AbortError") kind = "timeout";
+      else if (["ConnectionRefused", "ECONNREFUSED"].includes((error as { code?: string }).code ?? "")) {
+        kind = "connection refused";
+      }
+      options.onOutcome?.(action, kind);
+      fail(action, kind, kind === "timeout" ? `over ${timeoutMs} ms` : kind === name ? (error as Error).message : url);
     }
   }
 
@@ -237,6 +244,8 @@ const USAGE = `usage: npm run simulate -- [--base URL]... [--scenario FILE] [--c
   --limit N          replay only the first N actions
   --username NAME    simulator credential (default simulator)
   --password PWD     (default super_safe!)
+  --record FILE      write every action's outcome there, one line each: unix ms, scenario id, status
+                     answered or kind of error (tab-separated); for checks of what was acknowledged
   --json             print the summary as JSON on stdout, and no progress on stderr
 Progress goes to stderr: one line redrawn on a terminal, a line every 10 s otherwise.`;
 
@@ -251,6 +260,7 @@ export async function main(argv: string[]): Promise<number> {
       limit: { type: "string" },
       username: { type: "string" },
       password: { type: "string" },
+      record: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -268,6 +278,7 @@ export async function main(argv: string[]): Promise<number> {
   if (values.limit) actions = actions.slice(0, positiveInteger(values.limit, "limit") ?? actions.length);
   const progress = createProgress({ name: "simulate", quiet: values.json });
   progress.phase("replaying", actions.length);
+  const record: string[] = [];
   const summary = await simulate({
     bases,
     actions,
@@ -276,8 +287,12 @@ export async function main(argv: string[]): Promise<number> {
     username: values.username,
     password: values.password,
     onProgress: (done, errors) => progress.update(done, `${errors} errors`),
+    onOutcome: values.record
+      ? (action, outcome) => record.push(`${Date.now()}\t${action.id}\t${outcome}\n`)
+      : undefined,
   });
   progress.end();
+  if (values.record) writeFileSync(values.record, record.join(""));
   console.log(values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
   return summary.errors === 0 ? 0 : 1;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Deploys MiniTwit on a Swarm manager, from a checkout of the commit being deployed:
 #   swarm/deploy.sh TAG        (TLS=true adds swarm/tls.yml; STACK, MINITWIT_IMAGE, HEALTH_URL optional;
-#                               STACK_OVERRIDES: more compose files, space-separated, applied last)
+#                               STACK_OVERRIDES: more compose files, space-separated, applied last;
+#                               ENCRYPT_BACKEND=false: the backend network unencrypted, for hosts
+#                               without ESP between them, such as the multi-node test's namespaces)
 # Config versions come from content hashes; the migration runs with the new image first (again when
 # the tag is the same); then the rolling update (start-first, Swarm rolls a service back by itself when
 # its new tasks fail); then /health through the proxy. If any of it fails, web and api are back on
@@ -144,8 +146,24 @@ if docker service inspect "${STACK}_migrate" >/dev/null 2>&1; then
   wait_migration || { log "FAILED: migration with ${image}; nothing else changed"; exit 1; }
 fi
 
+# The stack as `docker stack config` renders it, without the backend network's `encrypted` option.
+# Docker encrypts an overlay network whenever that option is present, whatever its value, so an override
+# file cannot turn it off; this removes the key (and a driver_opts left empty).
+unencrypted() {
+  docker stack config "${files[@]}" | awk '
+    /^[^ ]/ { top = $0 }
+    top == "networks:" && /^      encrypted:/ { next }
+    { line[++n] = $0 }
+    END { for (i = 1; i <= n; i++) if (line[i] != "    driver_opts:" || line[i + 1] ~ /^      /) print line[i] }'
+}
+
 log "deploying stack ${STACK} with ${image}"
-docker stack deploy --with-registry-auth --resolve-image "$RESOLVE_IMAGE" --prune "${files[@]}" "$STACK"
+if [ "${ENCRYPT_BACKEND:-true}" = false ]; then
+  log "backend network unencrypted (ENCRYPT_BACKEND=false)"
+  unencrypted | docker stack deploy --with-registry-auth --resolve-image "$RESOLVE_IMAGE" --prune -c - "$STACK"
+else
+  docker stack deploy --with-registry-auth --resolve-image "$RESOLVE_IMAGE" --prune "${files[@]}" "$STACK"
+fi
 wait_migration || rollback
 wait_converged web || rollback
 wait_converged api || rollback

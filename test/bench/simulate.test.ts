@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Action, DEFAULT_SCENARIO, formatSummary, parseScenario, simulate } from "../../bench/simulate.ts";
 import { startApp, type TestApp } from "../helpers.ts";
+import { freePort } from "../ports.ts";
 import { run } from "../run.ts";
 
 setDefaultTimeout(60_000);
@@ -178,5 +179,41 @@ describe("[bench] the replayer against the real API", () => {
       "tweet: status 404": 1,
       "follow: status 404": 1,
     });
+  });
+
+  test("[bench] --record FILE writes each action's time, scenario id and status answered or kind of error", async () => {
+    const scenario = join(dir, "record.csv");
+    writeFileSync(
+      scenario,
+      `${[line(7, 0, 0, "register", "rec one", "r1@x.org", "p"), line(8, 0, 0, "tweet", "rec one", "hi")].join("\n")}\n`,
+    );
+    const record = join(dir, "record.tsv");
+    const started = Date.now();
+    const args = ["--scenario", scenario, "--concurrency", "1", "--timeout", "5000", "--record", record, "--json"];
+    const answered = await run(["npm", "run", "--silent", "simulate", "--", "--base", app.api, ...args], {
+      cwd: join(import.meta.dir, "..", ".."),
+    });
+    expect(answered.code).toBe(0);
+    const rows = readFileSync(record, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => l.split("\t"));
+    expect(rows.map(([, id, outcome]) => [id, outcome])).toEqual([
+      ["7", "204"],
+      ["8", "204"],
+    ]);
+    for (const [at] of rows) expect(Number(at)).toBeGreaterThanOrEqual(started);
+    // A port nobody listens on: the kind of error instead of a status.
+    const closed = `http://127.0.0.1:${freePort()}`;
+    const refused = await run(["npm", "run", "--silent", "simulate", "--", "--base", closed, ...args], {
+      cwd: join(import.meta.dir, "..", ".."),
+    });
+    expect(refused.code).toBe(1);
+    expect(
+      readFileSync(record, "utf8")
+        .trimEnd()
+        .split("\n")
+        .map((l) => l.split("\t")[2]),
+    ).toEqual(["connection refused", "connection refused"]);
   });
 });

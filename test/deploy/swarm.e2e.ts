@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { DEFAULT_SCENARIO, parseScenario, type Summary, simulate } from "../../bench/simulate.ts";
 import { expectedState, observedState, plain, settleDisk, totals } from "../api/program.ts";
 import { type Finished, run } from "../run.ts";
+import { describeReplay, otherThanTimeouts, prefixedScenario, type Replayed, replayed, until } from "./swarm-lib.ts";
 
 setDefaultTimeout(600_000);
 
@@ -55,38 +56,8 @@ async function ok(cmd: string[], extra: Record<string, string> = {}): Promise<st
   return result.stdout.trim();
 }
 
-async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await Bun.sleep(1000);
-  }
-  throw new Error(`${what}: not within ${seconds} s${last ? ` (${(last as Error).message})` : ""}`);
-}
-
 function deploy(tag: string): Promise<Finished> {
   return run(["bash", "swarm/deploy.sh", tag], { cwd: ROOT, env: deployEnv });
-}
-
-/** The scenario with every user name prefixed, so a further replay starts from users that do not exist yet. */
-function prefixedScenario(prefix: string): string {
-  const lines = readFileSync(DEFAULT_SCENARIO, "utf8").split("\n");
-  const out = lines.map((line) => {
-    const f = line.split("\t");
-    if (f.length < 5) return line;
-    f[4] = `${prefix}${f[4]}`;
-    if (f[3] === "follow" || f[3] === "unfollow") f[5] = `${prefix}${f[5]}`;
-    return f.join("\t");
-  });
-  const file = join(work, `scenario-${prefix.trim()}.csv`);
-  writeFileSync(file, out.join("\n"));
-  return file;
 }
 
 /** `npm run simulate` in a process of its own, through the proxy. */
@@ -101,13 +72,6 @@ async function replay(scenario: string, limit?: number): Promise<Summary> {
   return JSON.parse(stdout) as Summary;
 }
 
-interface Replayed {
-  rounds: Summary[];
-  errors: number;
-  errorsByKind: Record<string, number>;
-  actions: number;
-}
-
 /**
  * Replays while `busy` runs: `first` (when given) and then prefixed copies of the scenario, each to its
  * end, until `busy` has settled; so the load covers the whole update however long it takes.
@@ -119,30 +83,10 @@ async function replayWhile(busy: Promise<unknown>, prefix: string, first?: strin
   });
   const rounds: Summary[] = [];
   do {
-    const scenario = rounds.length === 0 && first ? first : prefixedScenario(`${prefix}${rounds.length} `);
+    const scenario = rounds.length === 0 && first ? first : prefixedScenario(work, `${prefix}${rounds.length} `);
     rounds.push(await replay(scenario, rounds.length === 0 && first ? undefined : limit));
   } while (!settled);
-  const errorsByKind: Record<string, number> = {};
-  for (const round of rounds) {
-    for (const [kind, count] of Object.entries(round.errorsByKind))
-      errorsByKind[kind] = (errorsByKind[kind] ?? 0) + count;
-  }
-  return {
-    rounds,
-    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
-    errorsByKind,
-    actions: rounds.reduce((sum, r) => sum + r.actions, 0),
-  };
-}
-
-function describeReplay(r: Replayed): string {
-  return r.rounds
-    .map(
-      (s, i) =>
-        `round ${i}: ${s.actions} actions in ${s.seconds} s (${s.actionsPerSecond}/s, ${s.concurrency} clients), ` +
-        `p50 ${s.latency.p50} p99 ${s.latency.p99} max ${s.latency.max} ms, errors ${s.errors} ${JSON.stringify(s.errorsByKind)}`,
-    )
-    .join("\n");
+  return replayed(rounds);
 }
 
 /** Traffic before a measured replay, as a deployed replica serves before the simulator's peak reaches it. */
@@ -204,17 +148,6 @@ async function slowRequests(since: string): Promise<string> {
     );
   }
   return `requests over 250 ms at the proxy (${slow.length}):\n${slow.slice(0, 60).join("\n")}\ntasks:\n${tasks.join("\n")}`;
-}
-
-/**
- * The kinds of error in a replay other than the simulator's 0.3 s timeout. A tweet or follow by a user
- * whose registration timed out answers 404: a consequence of a timeout, not a failure of its own.
- */
-function otherThanTimeouts(replayed: Replayed): [string, number][] {
-  const registerTimeouts = replayed.errorsByKind["register: timeout"] ?? 0;
-  return Object.entries(replayed.errorsByKind).filter(
-    ([kind]) => !kind.endsWith(": timeout") && !(registerTimeouts > 0 && kind.endsWith(": status 404")),
-  );
 }
 
 /** One field of a stack service's `docker service inspect`, by Go template. */

@@ -1,0 +1,87 @@
+// Test support shared by the swarm deployment tests (swarm.e2e.ts, one node; multinode.e2e.ts, three):
+// waiting for a condition, prefixed copies of the course's scenario, and summaries of replays.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_SCENARIO, type Summary } from "../../bench/simulate.ts";
+
+/** Polls `probe` every `everyMs` until it returns a value; throws after `seconds` with the last error. */
+export async function until<T>(
+  what: string,
+  seconds: number,
+  probe: () => Promise<T | undefined>,
+  everyMs = 1000,
+): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await Bun.sleep(everyMs);
+  }
+  throw new Error(`${what}: not within ${seconds} s${last ? ` (${(last as Error).message})` : ""}`);
+}
+
+/**
+ * The scenario with every user name prefixed, written into `dir`, so a further replay starts from users
+ * that do not exist yet.
+ */
+export function prefixedScenario(dir: string, prefix: string): string {
+  const lines = readFileSync(DEFAULT_SCENARIO, "utf8").split("\n");
+  const out = lines.map((line) => {
+    const f = line.split("\t");
+    if (f.length < 5) return line;
+    f[4] = `${prefix}${f[4]}`;
+    if (f[3] === "follow" || f[3] === "unfollow") f[5] = `${prefix}${f[5]}`;
+    return f.join("\t");
+  });
+  const file = join(dir, `scenario-${prefix.trim()}.csv`);
+  writeFileSync(file, out.join("\n"));
+  return file;
+}
+
+/** The rounds of a replay that ran while something else happened, and their errors added up. */
+export interface Replayed {
+  rounds: Summary[];
+  errors: number;
+  errorsByKind: Record<string, number>;
+  actions: number;
+}
+
+export function replayed(rounds: Summary[]): Replayed {
+  const errorsByKind: Record<string, number> = {};
+  for (const round of rounds) {
+    for (const [kind, count] of Object.entries(round.errorsByKind))
+      errorsByKind[kind] = (errorsByKind[kind] ?? 0) + count;
+  }
+  return {
+    rounds,
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    errorsByKind,
+    actions: rounds.reduce((sum, r) => sum + r.actions, 0),
+  };
+}
+
+export function describeReplay(r: Replayed): string {
+  return r.rounds
+    .map(
+      (s, i) =>
+        `round ${i}: ${s.actions} actions in ${s.seconds} s (${s.actionsPerSecond}/s, ${s.concurrency} clients), ` +
+        `p50 ${s.latency.p50} p99 ${s.latency.p99} max ${s.latency.max} ms, errors ${s.errors} ${JSON.stringify(s.errorsByKind)}`,
+    )
+    .join("\n");
+}
+
+/**
+ * The kinds of error in a replay other than the simulator's 0.3 s timeout. A tweet or follow by a user
+ * whose registration timed out answers 404: a consequence of a timeout, not a failure of its own.
+ */
+export function otherThanTimeouts(r: Replayed): [string, number][] {
+  const registerTimeouts = r.errorsByKind["register: timeout"] ?? 0;
+  return Object.entries(r.errorsByKind).filter(
+    ([kind]) => !kind.endsWith(": timeout") && !(registerTimeouts > 0 && kind.endsWith(": status 404")),
+  );
+}
