@@ -275,7 +275,7 @@ export async function main(argv: string[]): Promise<number> {
       `soak: ${result.writes} writes and ${result.reads} reads in ${result.passes} passes, ${result.errors} errors; ` +
         `write p99 ${result.p99.first} ms (first ${result.window} intervals) -> ${result.p99.last} ms (last ${result.window})` +
         (result.memory
-          ? `; rss ${result.memory.afterWarmUp} MB after warm-up -> ${result.memory.last} MB at most in the last`
+          ? `; rss ${result.memory.afterWarmUp} MB after warm-up -> ${result.memory.last} MB in the last (medians)`
           : ""),
     );
     console.log(result.held ? "soak: held" : `soak: did not hold: ${result.reasons.join("; ")}`);
