@@ -14,7 +14,17 @@ import { join, resolve } from "node:path";
 import { type Action, parseScenario, type Summary } from "../../bench/simulate.ts";
 import { settleDisk } from "../api/program.ts";
 import { type Finished, run } from "../run.ts";
-import { describeReplay, otherThanTimeouts, prefixedScenario, type Replayed, replayed, until } from "./swarm-lib.ts";
+import {
+  describeReplay,
+  otherThanTimeouts,
+  prefixedScenario,
+  printFigures,
+  type Replayed,
+  replayed,
+  startEngine,
+  stopEngine,
+  until,
+} from "./swarm-lib.ts";
 
 setDefaultTimeout(600_000);
 
@@ -258,10 +268,7 @@ async function query(sql: string, node = manager): Promise<string[][]> {
 }
 
 beforeAll(async () => {
-  if ((await sh(["docker", "info"])).code !== 0) {
-    rootDockerd = Bun.spawn(["dockerd"], { stdout: Bun.file(join(work, "dockerd.log")), stderr: "inherit" });
-    await until("dockerd answering", 60, async () => ((await sh(["docker", "info"])).code === 0 ? true : undefined));
-  }
+  rootDockerd = await startEngine(work);
   const left = lines(await ok(["ip", "netns", "list"])).filter((n) => n.startsWith("mtw-"));
   if (left.length > 0 || existsSync(`/sys/class/net/${BRIDGE}`)) {
     throw new Error(`namespaces ${left.join(", ")} or bridge ${BRIDGE} exist: another run's, or one that was killed`);
@@ -304,13 +311,9 @@ afterAll(async () => {
   }
   if (made.bridge) await sh(["ip", "link", "del", BRIDGE]);
   if (made.rule) await sh(["iptables", "-D", "FORWARD", "-i", BRIDGE, "-o", BRIDGE, "-j", "ACCEPT"]);
-  if (rootDockerd) {
-    rootDockerd.kill("SIGTERM");
-    await rootDockerd.exited;
-  }
+  await stopEngine(rootDockerd);
   rmSync(work, { recursive: true, force: true });
-  console.error("\n[multinode] measured:");
-  for (const [what, value] of Object.entries(figures)) console.error(`  ${what}: ${value}`);
+  printFigures("multinode", figures);
 });
 
 describe("[multinode] three nodes", () => {

@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_SCENARIO, type Summary } from "../../bench/simulate.ts";
+import { run } from "../run.ts";
 
 /** Polls `probe` every `everyMs` until it returns a value; throws after `seconds` with the last error. */
 export async function until<T>(
@@ -23,6 +24,31 @@ export async function until<T>(
     await Bun.sleep(everyMs);
   }
   throw new Error(`${what}: not within ${seconds} s${last ? ` (${(last as Error).message})` : ""}`);
+}
+
+/**
+ * The root namespace's Docker engine: the one that answers, or a `dockerd` started now (its log in
+ * `work`). Returns the process it started, for `stopEngine`; nothing when one was already running.
+ */
+export async function startEngine(work: string): Promise<Bun.Subprocess | undefined> {
+  const answers = async () => ((await run(["docker", "info"])).code === 0 ? true : undefined);
+  if (await answers()) return undefined;
+  const dockerd = Bun.spawn(["dockerd"], { stdout: Bun.file(join(work, "dockerd.log")), stderr: "inherit" });
+  await until("dockerd answering", 60, answers);
+  return dockerd;
+}
+
+/** Stops the engine `startEngine` started, if it did. */
+export async function stopEngine(dockerd: Bun.Subprocess | undefined): Promise<void> {
+  if (!dockerd) return;
+  dockerd.kill("SIGTERM");
+  await dockerd.exited;
+}
+
+/** The test's measured figures on stderr, under `[label] measured:`. */
+export function printFigures(label: string, figures: Record<string, string>): void {
+  console.error(`\n[${label}] measured:`);
+  for (const [what, value] of Object.entries(figures)) console.error(`  ${what}: ${value}`);
 }
 
 /**

@@ -12,7 +12,17 @@ import { join, resolve } from "node:path";
 import { DEFAULT_SCENARIO, parseScenario, type Summary, simulate } from "../../bench/simulate.ts";
 import { expectedState, observedState, plain, settleDisk, totals } from "../api/program.ts";
 import { type Finished, run } from "../run.ts";
-import { describeReplay, otherThanTimeouts, prefixedScenario, type Replayed, replayed, until } from "./swarm-lib.ts";
+import {
+  describeReplay,
+  otherThanTimeouts,
+  prefixedScenario,
+  printFigures,
+  type Replayed,
+  replayed,
+  startEngine,
+  stopEngine,
+  until,
+} from "./swarm-lib.ts";
 
 setDefaultTimeout(600_000);
 
@@ -198,10 +208,7 @@ const COUNTS =
   "SELECT (SELECT count(*) FROM users) || ' ' || (SELECT count(*) FROM messages) || ' ' || (SELECT count(*) FROM follows)";
 
 beforeAll(async () => {
-  if ((await sh(["docker", "info"])).code !== 0) {
-    dockerd = Bun.spawn(["dockerd"], { stdout: Bun.file(join(work, "dockerd.log")), stderr: "inherit" });
-    await until("dockerd answering", 60, async () => ((await sh(["docker", "info"])).code === 0 ? true : undefined));
-  }
+  dockerd = await startEngine(work);
   const state = await ok(["docker", "info", "--format", "{{.Swarm.LocalNodeState}}"]);
   if (state !== "inactive") {
     throw new Error(
@@ -238,13 +245,9 @@ afterAll(async () => {
   // The test's images stay tagged: they hold the legacy builder's layer cache for the next run. Images
   // an earlier run left untagged go.
   await sh(["docker", "image", "prune", "-f"]);
-  if (dockerd) {
-    dockerd.kill("SIGTERM");
-    await dockerd.exited;
-  }
+  await stopEngine(dockerd);
   rmSync(work, { recursive: true, force: true });
-  console.error("\n[deploy] measured:");
-  for (const [what, value] of Object.entries(figures)) console.error(`  ${what}: ${value}`);
+  printFigures("deploy", figures);
 });
 
 describe("[deploy] the image", () => {
