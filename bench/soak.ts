@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { positiveInteger, runCommand } from "./command.ts";
 import { createProgress } from "./progress.ts";
-import { type Action, DEFAULT_SCENARIO, parseScenario, simulate } from "./simulate.ts";
+import { type Action, DEFAULT_SCENARIO, parseScenario, percentile, simulate } from "./simulate.ts";
 
 const USAGE = `usage: npm run soak -- [--base URL] [--web URL] [--metrics URL] [--minutes N] [--json]
   --base URL         API base URL (default http://localhost:5001)
@@ -68,11 +68,7 @@ class Bucket {
   }
   counts(): Counts {
     const sorted = Float64Array.from(this.times).sort();
-    const at = (p: number) =>
-      sorted.length
-        ? Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 100) / 100
-        : 0;
-    return { count: sorted.length, errors: this.errors, p50: at(50), p99: at(99) };
+    return { count: sorted.length, errors: this.errors, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
   }
 }
 
@@ -98,9 +94,7 @@ function median(values: (number | undefined)[]): number | undefined {
 
 /** The p99 over several intervals' worth of samples (the intervals' own p99s would not add up). */
 function windowP99(buckets: Bucket[]): number {
-  const all = new Bucket();
-  for (const b of buckets) all.times.push(...b.times);
-  return all.counts().p99;
+  return percentile(Float64Array.from(buckets.flatMap((b) => b.times)).sort(), 99);
 }
 
 export interface SoakOptions {
