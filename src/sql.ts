@@ -17,6 +17,7 @@ import messagesHomeBefore from "../sql/messages/home_timeline_before.sql" with {
 import messagesInsert from "../sql/messages/insert.sql" with { type: "text" };
 import messagesInsertByName from "../sql/messages/insert_by_name.sql" with { type: "text" };
 import messagesList from "../sql/messages/list.sql" with { type: "text" };
+import messagesPublicIds from "../sql/messages/public_ids.sql" with { type: "text" };
 import messagesPublic from "../sql/messages/public_timeline.sql" with { type: "text" };
 import messagesPublicBefore from "../sql/messages/public_timeline_before.sql" with { type: "text" };
 import messagesUnflag from "../sql/messages/unflag.sql" with { type: "text" };
@@ -47,6 +48,7 @@ import usersCredentials from "../sql/users/credentials.sql" with { type: "text" 
 import usersFillNameKeys from "../sql/users/fill_name_keys.sql" with { type: "text" };
 import usersInsert from "../sql/users/insert.sql" with { type: "text" };
 import usersNames from "../sql/users/names.sql" with { type: "text" };
+import usersPageByName from "../sql/users/page_by_name.sql" with { type: "text" };
 import usersWithoutKey from "../sql/users/without_key.sql" with { type: "text" };
 
 /** Queries by name: the file's path under sql/ without `.sql`. */
@@ -71,6 +73,7 @@ export const queries = {
   "messages/list": messagesList,
   "messages/public_timeline": messagesPublic,
   "messages/public_timeline_before": messagesPublicBefore,
+  "messages/public_ids": messagesPublicIds,
   "messages/unflag": messagesUnflag,
   "messages/user_timeline": messagesUser,
   "messages/user_timeline_before": messagesUserBefore,
@@ -93,6 +96,7 @@ export const queries = {
   "users/fill_name_keys": usersFillNameKeys,
   "users/insert": usersInsert,
   "users/names": usersNames,
+  "users/page_by_name": usersPageByName,
   "users/without_key": usersWithoutKey,
 } as const;
 

@@ -69,15 +69,44 @@ export type TimelineKind =
   | { kind: "home" }
   | { kind: "user"; profile: { username: string }; following: boolean | "self" | undefined };
 
-export interface TimelineProps {
-  view: TimelineKind;
+export interface MessageListProps {
   messages: Message[];
   /** The cursor of the next older page, when there is one. */
   older?: number;
-  user?: PageUser;
-  flashes?: string[];
   /** Default "local". */
   avatars?: AvatarSource;
+}
+
+/** The messages of a page and its "older messages" link: the same for every viewer of that page. */
+export function MessageList({ messages, older, avatars = "local" }: MessageListProps): string {
+  return (
+    <>
+      <ul class="messages">
+        {messages.length === 0 ? (
+          <li>
+            <em>There's no message so far.</em>
+          </li>
+        ) : (
+          messages.map((m) => <MessageItem message={m} avatars={avatars} />)
+        )}
+      </ul>
+      {older !== undefined && (
+        <p class="pagination">
+          <a class="older" href={`?before=${older}`}>
+            older messages
+          </a>
+        </p>
+      )}
+    </>
+  ) as string;
+}
+
+export interface TimelineProps {
+  view: TimelineKind;
+  /** The messages, rendered by MessageList (the timeline cache keeps them rendered). */
+  list: string;
+  user?: PageUser;
+  flashes?: string[];
 }
 
 function title(view: TimelineKind): string {
@@ -101,7 +130,7 @@ function FollowStatus({ profile, following }: { profile: { username: string }; f
   );
 }
 
-export function Timeline({ view, messages, older, user, flashes, avatars = "local" }: TimelineProps) {
+export function Timeline({ view, list, user, flashes }: TimelineProps): string {
   const heading = title(view);
   return (
     <Layout title={heading} user={user} flashes={flashes}>
@@ -120,22 +149,7 @@ export function Timeline({ view, messages, older, user, flashes, avatars = "loca
           </form>
         </div>
       )}
-      <ul class="messages">
-        {messages.length === 0 ? (
-          <li>
-            <em>There's no message so far.</em>
-          </li>
-        ) : (
-          messages.map((m) => <MessageItem message={m} avatars={avatars} />)
-        )}
-      </ul>
-      {older !== undefined && (
-        <p class="pagination">
-          <a class="older" href={`?before=${older}`}>
-            older messages
-          </a>
-        </p>
-      )}
+      {list}
     </Layout>
-  );
+  ) as string;
 }

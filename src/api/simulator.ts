@@ -7,7 +7,8 @@ import type { Config } from "../config.ts";
 import type { Deps } from "../context.ts";
 import { followedNames, setFollowByName } from "../data/follows.ts";
 import { getLatest, setLatest } from "../data/latest.ts";
-import { apiMessages, MESSAGE_MAX, messageError, postMessageAs } from "../data/messages.ts";
+import { type ApiMessage, apiMessages, MESSAGE_MAX, messageError, postMessageAs } from "../data/messages.ts";
+import { coalesce, publicIds, RenderCache, userPage } from "../data/timeline-cache.ts";
 import { createUser, LIMITS, registrationError, USERNAME_TAKEN, userByName } from "../data/users.ts";
 import { HttpError, notFound } from "../errors.ts";
 import { parseJsonBody } from "../security.ts";
@@ -15,6 +16,9 @@ import { parseJsonBody } from "../security.ts";
 /** `no` when the request gives none, and the most a request gets whatever it asks. */
 export const NO_DEFAULT = 100;
 export const NO_CAP = 10_000;
+const JSON_TYPE = "application/json;charset=utf-8";
+// JSON of listings kept for the same message ids; 100 messages are about 12 KB.
+const CACHE_BUDGET = 16 * 1024 * 1024;
 
 export const UNAUTHORIZED = "You are not authorized to use this resource!";
 
@@ -116,6 +120,22 @@ function doc(summary: string, answers: Record<number, [string, TSchema?]>, secur
 export function simulatorRoutes({ config, db }: Deps) {
   const authorized = credentialCheck(config);
 
+  // GET /msgs and /msgs/USER answered from the JSON made for the same message ids (src/data/timeline-cache.ts).
+  const listings = new RenderCache<string>(CACHE_BUDGET, (json) => json.length);
+  const publicIdsBy = new Map<number, () => Promise<string>>();
+  function latestPublic(no: number): Promise<string> {
+    let read = publicIdsBy.get(no);
+    if (read === undefined) {
+      if (publicIdsBy.size >= 64) publicIdsBy.clear();
+      read = coalesce(() => publicIds(db, no));
+      publicIdsBy.set(no, read);
+    }
+    return read();
+  }
+  async function listing(key: string, ids: string, load: () => Promise<ApiMessage[]>): Promise<string> {
+    return listings.get(key, ids) ?? listings.set(key, ids, JSON.stringify(await load()));
+  }
+
   async function user(username: string) {
     const found = await userByName(db, username);
     if (!found) throw notFound("Unknown user");
@@ -171,19 +191,30 @@ export function simulatorRoutes({ config, db }: Deps) {
           }),
         },
       )
-      .get("/msgs", ({ query }) => apiMessages(db, Math.min(query.no ?? NO_DEFAULT, NO_CAP)), {
-        query: Listing,
-        detail: doc("The newest messages of everyone", {
-          200: ["Newest first, flagged messages left out", t.Array(Message)],
-          400: [BAD, ErrorBody],
-          403: ["Missing or wrong credential", Forbidden],
-        }),
-      })
+      .get(
+        "/msgs",
+        async ({ query, set }) => {
+          const no = Math.min(query.no ?? NO_DEFAULT, NO_CAP);
+          set.headers["content-type"] = JSON_TYPE;
+          return listing(`public:${no}`, await latestPublic(no), () => apiMessages(db, no));
+        },
+        {
+          query: Listing,
+          detail: doc("The newest messages of everyone", {
+            200: ["Newest first, flagged messages left out", t.Array(Message)],
+            400: [BAD, ErrorBody],
+            403: ["Missing or wrong credential", Forbidden],
+          }),
+        },
+      )
       .get(
         "/msgs/:username",
-        async ({ params, query }) => {
-          const author = await user(params.username);
-          return apiMessages(db, Math.min(query.no ?? NO_DEFAULT, NO_CAP), author.id);
+        async ({ params, query, set }) => {
+          const no = Math.min(query.no ?? NO_DEFAULT, NO_CAP);
+          const found = await userPage(db, params.username, no);
+          if (!found) throw notFound("Unknown user");
+          set.headers["content-type"] = JSON_TYPE;
+          return listing(`user:${found.user.id}:${no}`, found.ids, () => apiMessages(db, no, found.user.id));
         },
         {
           params: Username,

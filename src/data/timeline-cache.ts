@@ -1,0 +1,121 @@
+// Timelines that cost what changed (docs/performance.md, section 11).
+//
+// The first page of a timeline is fully determined by the ids of the messages it shows: a message's
+// text, date and author never change, nor do usernames and emails, and flagging or unflagging takes a
+// message out of the list or puts it back. So a request first reads those ids (a short index scan: no
+// texts, no join, no rendering) and reuses what was rendered from the same ids; it renders only when
+// they differ. The ids are read after the request arrived, on every request, so a replica shows a
+// message as soon as the write that made it was acknowledged, whichever replica took it.
+import type { Queryable } from "../db.ts";
+import type { User } from "./users.ts";
+
+/**
+ * `fn` run at most once at a time; callers that arrive while it runs share the next run, which starts
+ * when the current one ends. Every caller's answer thus comes from a run that started after it called,
+ * and sees every write committed before the call (a run already under way might not), while a crowd of
+ * concurrent callers costs one query per round trip instead of one each.
+ */
+export function coalesce<T>(fn: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
+  let queued: Promise<T> | undefined;
+  const start = (): Promise<T> => {
+    const run = fn().finally(() => {
+      if (running === run) running = undefined;
+    });
+    running = run;
+    return run;
+  };
+  return () => {
+    if (running === undefined) return start();
+    queued ??= running
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return start();
+      });
+    return queued;
+  };
+}
+
+interface Entry<V> {
+  ids: string;
+  value: V;
+  bytes: number;
+}
+
+/**
+ * What was rendered for each timeline, with the ids it was rendered from; least recently used entries
+ * go first once the total passes the budget (in UTF-16 code units of the strings, about bytes).
+ */
+export class RenderCache<V> {
+  private readonly entries = new Map<string, Entry<V>>();
+  private total = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly budget: number,
+    private readonly sizeOf: (value: V) => number,
+  ) {}
+
+  /** The value rendered for `key` from exactly these ids, or undefined. */
+  get(key: string, ids: string): V | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined || entry.ids !== ids) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    // Most recently used last: Map keeps insertion order.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.value;
+  }
+
+  set(key: string, ids: string, value: V): V {
+    this.delete(key);
+    const bytes = this.sizeOf(value) + ids.length + key.length;
+    if (bytes > this.budget) return value;
+    this.entries.set(key, { ids, value, bytes });
+    this.total += bytes;
+    for (const [oldest, entry] of this.entries) {
+      if (this.total <= this.budget) break;
+      this.entries.delete(oldest);
+      this.total -= entry.bytes;
+    }
+    return value;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get bytes(): number {
+    return this.total;
+  }
+
+  private delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    this.entries.delete(key);
+    this.total -= entry.bytes;
+  }
+}
+
+/** The ids of the newest `limit` unflagged messages of everyone, as text (`{9,8,7}`). */
+export async function publicIds(db: Queryable, limit: number): Promise<string> {
+  const [row] = await db.query<{ ids: string }>("messages/public_ids", [limit]);
+  return row?.ids ?? "{}";
+}
+
+/** The user of that name and the ids of their newest `limit` unflagged messages; undefined when unknown. */
+export async function userPage(
+  db: Queryable,
+  username: string,
+  limit: number,
+): Promise<{ user: User; ids: string } | undefined> {
+  const [row] = await db.query<User & { ids: string }>("users/page_by_name", [username, limit]);
+  if (row === undefined) return undefined;
+  const { ids, ...user } = row;
+  return { user, ids };
+}

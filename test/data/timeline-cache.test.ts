@@ -1,0 +1,121 @@
+// The timeline cache's parts: the coalesced ids read and the rendered pages kept by ids, with the
+// ids queries on the real database (PGlite, or TEST_DATABASE_URL).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { postMessage } from "../../src/data/messages.ts";
+import { setFlagged } from "../../src/data/moderation.ts";
+import { coalesce, publicIds, RenderCache, userPage } from "../../src/data/timeline-cache.ts";
+import { createUser } from "../../src/data/users.ts";
+import { type TestDb, testDb } from "../helpers.ts";
+
+/** A function whose every run waits until the test ends it; `runs` counts the runs started. */
+function controlled() {
+  const ends: ((value: number) => void)[] = [];
+  let runs = 0;
+  const fn = () =>
+    new Promise<number>((resolve) => {
+      runs++;
+      ends.push(resolve);
+    });
+  return { fn, ends, runs: () => runs };
+}
+
+describe("[cache] coalesce", () => {
+  test("[cache] a caller arriving during a run gets the next run, never the one under way", async () => {
+    const { fn, ends, runs } = controlled();
+    const read = coalesce(fn);
+    const first = read();
+    const second = read();
+    const third = read();
+    expect(runs()).toBe(1);
+    let secondValue: number | undefined;
+    second.then((v) => {
+      secondValue = v;
+    });
+    ends[0]?.(1);
+    expect(await first).toBe(1);
+    await Bun.sleep(0);
+    // The run under way ended: the callers that arrived during it now share one new run.
+    expect(runs()).toBe(2);
+    expect(secondValue).toBeUndefined();
+    ends[1]?.(2);
+    expect(await second).toBe(2);
+    expect(await third).toBe(2);
+  });
+
+  test("[cache] a failed run fails its own callers only; the next callers get a fresh run", async () => {
+    let n = 0;
+    const read = coalesce(async () => {
+      n++;
+      if (n === 1) throw new Error("database down");
+      return n;
+    });
+    const first = read();
+    const second = read();
+    await expect(first).rejects.toThrow("database down");
+    expect(await second).toBe(2);
+    expect(await read()).toBe(3);
+  });
+});
+
+describe("[cache] RenderCache", () => {
+  test("[cache] a value is returned only for the ids it was rendered from", () => {
+    const cache = new RenderCache<string>(1000, (v) => v.length);
+    cache.set("public", "{3,2,1}", "page A");
+    expect(cache.get("public", "{3,2,1}")).toBe("page A");
+    expect(cache.get("public", "{4,3,2}")).toBeUndefined();
+    expect(cache.get("user:1", "{3,2,1}")).toBeUndefined();
+    expect([cache.hits, cache.misses]).toEqual([1, 2]);
+  });
+
+  test("[cache] the least recently used entries go first once the budget is passed", () => {
+    const cache = new RenderCache<string>(100, (v) => v.length);
+    cache.set("a", "{1}", "x".repeat(30));
+    cache.set("b", "{1}", "x".repeat(30));
+    expect(cache.get("a", "{1}")).toBeDefined();
+    cache.set("c", "{1}", "x".repeat(30));
+    expect(cache.size).toBe(2);
+    expect(cache.get("b", "{1}")).toBeUndefined();
+    expect(cache.get("a", "{1}")).toBeDefined();
+    expect(cache.get("c", "{1}")).toBeDefined();
+    expect(cache.bytes).toBeLessThanOrEqual(100);
+    // Larger than the whole budget: returned, not kept.
+    expect(cache.set("d", "{1}", "x".repeat(200))).toHaveLength(200);
+    expect(cache.get("d", "{1}")).toBeUndefined();
+    // Replacing an entry does not count it twice.
+    cache.set("a", "{2}", "y".repeat(30));
+    cache.set("a", "{3}", "z".repeat(30));
+    expect(cache.size).toBe(2);
+    expect(cache.get("a", "{3}")).toBe("z".repeat(30));
+  });
+});
+
+describe("[cache] the ids queries", () => {
+  let store: TestDb;
+  let ada: number;
+  let bob: number;
+
+  beforeAll(async () => {
+    store = await testDb();
+    ada = (await createUser(store.db, { username: "ada", email: "ada@example.com", password: "secret" })) as number;
+    bob = (await createUser(store.db, { username: "bob", email: "bob@example.com", password: "secret" })) as number;
+  });
+  afterAll(() => store?.close());
+
+  test("[cache] newest first, flagged left out, limited; a user's only theirs", async () => {
+    expect(await publicIds(store.db, 31)).toBe("{}");
+    expect((await userPage(store.db, "ada", 31))?.ids).toBe("{}");
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await postMessage(store.db, i % 2 ? bob : ada, `message ${i}`));
+    const [m0, m1, m2, m3, m4] = ids;
+    expect(await publicIds(store.db, 31)).toBe(`{${m4},${m3},${m2},${m1},${m0}}`);
+    expect(await publicIds(store.db, 2)).toBe(`{${m4},${m3}}`);
+    expect(await userPage(store.db, "ada", 31)).toEqual({
+      user: { id: ada, username: "ada", email: "ada@example.com" },
+      ids: `{${m4},${m2},${m0}}`,
+    });
+    await setFlagged(store.db, [m2 as number], true);
+    expect(await publicIds(store.db, 31)).toBe(`{${m4},${m3},${m1},${m0}}`);
+    expect((await userPage(store.db, "ada", 31))?.ids).toBe(`{${m4},${m0}}`);
+    expect(await userPage(store.db, "nobody", 31)).toBeUndefined();
+  });
+});
