@@ -132,7 +132,9 @@ export function simulatorRoutes({ config, db }: Deps) {
     }
     return read();
   }
-  async function listing(key: string, ids: string, load: () => Promise<ApiMessage[]>): Promise<string> {
+  /** The JSON of a listing; when it is kept (`ids` given), made again only when those ids changed. */
+  async function listing(key: string, ids: string | undefined, load: () => Promise<ApiMessage[]>) {
+    if (ids === undefined) return JSON.stringify(await load());
     return listings.get(key, ids) ?? listings.set(key, ids, JSON.stringify(await load()));
   }
 
@@ -196,7 +198,9 @@ export function simulatorRoutes({ config, db }: Deps) {
         async ({ query, set }) => {
           const no = Math.min(query.no ?? NO_DEFAULT, NO_CAP);
           set.headers["content-type"] = JSON_TYPE;
-          return listing(`public:${no}`, await latestPublic(no), () => apiMessages(db, no));
+          const key = `public:${no}`;
+          const ids = listings.wanted(key) ? await latestPublic(no) : undefined;
+          return listing(key, ids, () => apiMessages(db, no));
         },
         {
           query: Listing,
@@ -211,10 +215,21 @@ export function simulatorRoutes({ config, db }: Deps) {
         "/msgs/:username",
         async ({ params, query, set }) => {
           const no = Math.min(query.no ?? NO_DEFAULT, NO_CAP);
-          const found = await userPage(db, params.username, no);
-          if (!found) throw notFound("Unknown user");
+          const key = `user:${params.username}:${no}`;
+          let ids: string | undefined;
+          let author: { id: number } | undefined;
+          // Worth keeping: one query reads the user and the ids together.
+          if (listings.wanted(key)) {
+            const found = await userPage(db, params.username, no);
+            author = found?.user;
+            ids = found?.ids;
+          } else {
+            author = await userByName(db, params.username);
+          }
+          if (!author) throw notFound("Unknown user");
+          const authorId = author.id;
           set.headers["content-type"] = JSON_TYPE;
-          return listing(`user:${found.user.id}:${no}`, found.ids, () => apiMessages(db, no, found.user.id));
+          return listing(key, ids, () => apiMessages(db, no, authorId));
         },
         {
           params: Username,

@@ -13,12 +13,12 @@ import {
   publicTimeline,
   userTimeline,
 } from "../data/messages.ts";
-import { coalesce, publicIds, RenderCache, userPage } from "../data/timeline-cache.ts";
+import { coalesce, idsText, publicIds, RenderCache, userPage } from "../data/timeline-cache.ts";
+import { type User, userByName } from "../data/users.ts";
 import { field, notFound, unauthorized } from "../errors.ts";
 
-/** One page of a timeline: fetches one row more than it shows, to know whether older ones exist. */
-async function page(load: (limit: number) => Promise<Message[]>): Promise<{ messages: Message[]; older?: number }> {
-  const rows = await load(PAGE_SIZE + 1);
+/** One page of a timeline from its rows: one row more than it shows, to know whether older ones exist. */
+function page(rows: Message[]): { messages: Message[]; older?: number } {
   if (rows.length <= PAGE_SIZE) return { messages: rows };
   const messages = rows.slice(0, PAGE_SIZE);
   return { messages, older: messages[PAGE_SIZE - 1]?.id };
@@ -39,13 +39,24 @@ export function timelineRoutes({ config, db }: Deps) {
   // One ids query at a time for /public, shared by the requests that arrived while the one before ran.
   const latestPublic = coalesce(() => publicIds(db, PAGE_SIZE + 1));
 
-  /** The page's messages, rendered again only when the ids of the messages it shows changed. */
-  async function list(key: string, ids: string, load: (limit: number) => Promise<Message[]>): Promise<Rendered> {
-    const cached = rendered.get(key, ids);
-    if (cached !== undefined) return cached;
-    // Read after the ids: at least as new as they are. Stored under them, so any change since shows
-    // as different ids on the next request.
-    return rendered.set(key, ids, { list: MessageList({ ...(await page(load)), avatars }) });
+  /**
+   * A first page's messages, rendered again only when the ids of the messages it shows changed. The ids
+   * are read only when something is kept for the page; otherwise, and when they changed, the rows are
+   * read and rendered, and kept (when wanted) under their own ids: one statement's rows, so their ids
+   * say exactly what they show.
+   */
+  async function firstPage(
+    key: string,
+    currentIds: () => Promise<string>,
+    load: (limit: number) => Promise<Message[]>,
+  ): Promise<Rendered> {
+    if (rendered.has(key)) {
+      const cached = rendered.get(key, await currentIds());
+      if (cached !== undefined) return cached;
+    }
+    const rows = await load(PAGE_SIZE + 1);
+    const value = { list: MessageList({ ...page(rows), avatars }) };
+    return rendered.wanted(key) ? rendered.set(key, idsText(rows), value) : value;
   }
 
   /** The page for a signed-out visitor without flashes is the same bytes every time: kept whole. */
@@ -61,7 +72,7 @@ export function timelineRoutes({ config, db }: Deps) {
       const user = session.user;
       if (!user) return redirectTo(request, "/public");
       const before = parseCursor(query.before);
-      const messages = await page((n) => homeTimeline(db, user.id, n, before));
+      const messages = page(await homeTimeline(db, user.id, PAGE_SIZE + 1, before));
       return Timeline({
         view: { kind: "home" },
         list: MessageList({ ...messages, avatars }),
@@ -75,27 +86,42 @@ export function timelineRoutes({ config, db }: Deps) {
       const flashes = session.takeFlashes();
       const view = { kind: "public" } as const;
       if (before !== undefined) {
-        const messages = await page((n) => publicTimeline(db, n, before));
+        const messages = page(await publicTimeline(db, PAGE_SIZE + 1, before));
         return Timeline({ view, list: MessageList({ ...messages, avatars }), user, flashes });
       }
-      const entry = await list("public", await latestPublic(), (n) => publicTimeline(db, n));
+      const entry = await firstPage("public", latestPublic, (n) => publicTimeline(db, n));
       return whole(entry, () => Timeline({ view, list: entry.list, user, flashes }), user, flashes);
     })
     .get("/:username", async ({ params, query, session }) => {
       const before = parseCursor(query.before);
-      const found = await userPage(db, params.username, PAGE_SIZE + 1);
-      if (!found) throw notFound("No such user");
-      const profile = found.user;
+      // Usernames never change: the page's key. With something cached, one query reads the user and the
+      // ids together.
+      const key = `user:${params.username}`;
+      let ids: string | undefined;
+      let profile: User | undefined;
+      if (before === undefined && rendered.has(key)) {
+        const found = await userPage(db, params.username, PAGE_SIZE + 1);
+        profile = found?.user;
+        ids = found?.ids;
+      } else {
+        profile = await userByName(db, params.username);
+      }
+      if (!profile) throw notFound("No such user");
+      const author = profile.id;
       const user = session.user;
       let following: boolean | "self" | undefined;
-      if (user) following = user.id === profile.id ? "self" : await isFollowing(db, user.id, profile.id);
+      if (user) following = user.id === author ? "self" : await isFollowing(db, user.id, author);
       const flashes = session.takeFlashes();
       const view = { kind: "user", profile, following } as const;
       if (before !== undefined) {
-        const messages = await page((n) => userTimeline(db, profile.id, n, before));
+        const messages = page(await userTimeline(db, author, PAGE_SIZE + 1, before));
         return Timeline({ view, list: MessageList({ ...messages, avatars }), user, flashes });
       }
-      const entry = await list(`user:${profile.id}`, found.ids, (n) => userTimeline(db, profile.id, n));
+      const entry = await firstPage(
+        key,
+        async () => ids ?? "",
+        (n) => userTimeline(db, author, n),
+      );
       return whole(entry, () => Timeline({ view, list: entry.list, user, flashes }), user, flashes);
     })
     .post("/add_message", async ({ request, body, session }) => {

@@ -67,6 +67,18 @@ describe("[cache] RenderCache", () => {
     expect([cache.hits, cache.misses]).toEqual([1, 2]);
   });
 
+  test("[cache] a key is worth keeping from its second request on, or while it is kept", () => {
+    const cache = new RenderCache<string>(1000, (v) => v.length);
+    expect(cache.wanted("user:ada")).toBe(false);
+    expect(cache.wanted("user:bob")).toBe(false);
+    expect(cache.wanted("user:ada")).toBe(true);
+    cache.set("user:ada", "{1}", "page");
+    expect(cache.wanted("user:ada")).toBe(true);
+    expect(cache.wanted("user:ada")).toBe(true);
+    expect(cache.wanted("user:bob")).toBe(true);
+    expect(cache.wanted("user:bob")).toBe(false);
+  });
+
   test("[cache] the least recently used entries go first once the budget is passed", () => {
     const cache = new RenderCache<string>(100, (v) => v.length);
     cache.set("a", "{1}", "x".repeat(30));
