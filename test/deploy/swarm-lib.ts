@@ -2,7 +2,8 @@
 // waiting for a condition, prefixed copies of the course's scenario, and summaries of replays.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_SCENARIO, type Summary } from "../../bench/simulate.ts";
+import { type Action, DEFAULT_SCENARIO, type Summary } from "../../bench/simulate.ts";
+import type { EndState } from "../api/program.ts";
 import { run } from "../run.ts";
 
 /** Polls `probe` every `everyMs` until it returns a value; throws after `seconds` with the last error. */
@@ -110,4 +111,53 @@ export function otherThanTimeouts(r: Replayed): [string, number][] {
   return Object.entries(r.errorsByKind).filter(
     ([kind]) => !kind.endsWith(": timeout") && !(registerTimeouts > 0 && kind.endsWith(": status 404")),
   );
+}
+
+/** A `--record` file of `npm run simulate`: each action's outcome (the status, or the error) by scenario id. */
+export function readRecord(file: string): Map<number, string> {
+  const outcomes = new Map<number, string>();
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    const [, id, outcome] = line.split("\t");
+    if (id !== undefined && outcome !== undefined) outcomes.set(Number(id), outcome);
+  }
+  return outcomes;
+}
+
+/** Whether an action was answered as done: 204, or 400 for a registration whose name is already taken. */
+export function answered(action: Action, outcome: string | undefined): boolean {
+  return outcome === "204" || (action.command === "register" && outcome === "400");
+}
+
+/**
+ * The writes answered as done that the end state does not hold, when some actions failed (a timed-out
+ * write may or may not have happened): each registered user is there, each user has at least the tweets
+ * answered and at most all their tweets, and each pair of users is followed or not as the last action
+ * on it that was answered said, unless a later action on it failed.
+ */
+export function lostWrites(actions: Action[], outcomes: Map<number, string>, observed: EndState): string[] {
+  const lost: string[] = [];
+  const tweets = new Map<string, { answered: number; all: number }>();
+  const lastOnPair = new Map<string, { action: Action; done: boolean }>();
+  for (const action of actions) {
+    const done = answered(action, outcomes.get(action.id));
+    const { command, user, other } = action;
+    if (command === "register" && done && !observed.messages.has(user)) lost.push(`user ${user}`);
+    if (command === "tweet") {
+      const count = tweets.get(user) ?? { answered: 0, all: 0 };
+      count.all++;
+      if (done) count.answered++;
+      tweets.set(user, count);
+    }
+    if (command === "follow" || command === "unfollow") lastOnPair.set(`${user} → ${other}`, { action, done });
+  }
+  for (const [user, { answered: least, all }] of tweets) {
+    const count = observed.messages.get(user) ?? 0;
+    if (count < least || count > all) lost.push(`${user}: ${count} messages, answered ${least} of ${all}`);
+  }
+  for (const [pair, { action, done }] of lastOnPair) {
+    if (!done) continue;
+    const follows = observed.follows.get(action.user)?.has(action.other as string) ?? false;
+    if (follows !== (action.command === "follow")) lost.push(`${action.command} ${pair}`);
+  }
+  return lost;
 }

@@ -13,11 +13,14 @@ import { DEFAULT_SCENARIO, parseScenario, type Summary, simulate } from "../../b
 import { expectedState, observedState, plain, settleDisk, totals } from "../api/program.ts";
 import { type Finished, run } from "../run.ts";
 import {
+  answered,
   describeReplay,
+  lostWrites,
   otherThanTimeouts,
   prefixedScenario,
   printFigures,
   type Replayed,
+  readRecord,
   replayed,
   startEngine,
   stopEngine,
@@ -71,9 +74,10 @@ function deploy(tag: string): Promise<Finished> {
 }
 
 /** `npm run simulate` in a process of its own, through the proxy. */
-async function replay(scenario: string, limit?: number): Promise<Summary> {
+async function replay(scenario: string, limit?: number, record?: string): Promise<Summary> {
   const args = ["--base", API, "--concurrency", String(CONCURRENCY), "--password", SIM_PASSWORD];
   if (limit) args.push("--limit", String(limit));
+  if (record) args.push("--record", record);
   const { code, stdout, stderr } = await run(
     [process.execPath, "bench/simulate.ts", ...args, "--scenario", scenario, "--json"],
     { cwd: ROOT, env: { PATH: process.env.PATH ?? "" } },
@@ -82,9 +86,13 @@ async function replay(scenario: string, limit?: number): Promise<Summary> {
   return JSON.parse(stdout) as Summary;
 }
 
+/** Where the first round's outcomes go (`--record`): the scenario's own ids, for the end-state check. */
+const FIRST_RECORD = () => join(work, "record-first.tsv");
+
 /**
- * Replays while `busy` runs: `first` (when given) and then prefixed copies of the scenario, each to its
- * end, until `busy` has settled; so the load covers the whole update however long it takes.
+ * Replays while `busy` runs: `first` (when given, its outcomes recorded) and then prefixed copies of the
+ * scenario, each to its end, until `busy` has settled; so the load covers the whole update however long
+ * it takes.
  */
 async function replayWhile(busy: Promise<unknown>, prefix: string, first?: string, limit?: number): Promise<Replayed> {
   let settled = false;
@@ -94,7 +102,8 @@ async function replayWhile(busy: Promise<unknown>, prefix: string, first?: strin
   const rounds: Summary[] = [];
   do {
     const scenario = rounds.length === 0 && first ? first : prefixedScenario(work, `${prefix}${rounds.length} `);
-    rounds.push(await replay(scenario, rounds.length === 0 && first ? undefined : limit));
+    const isFirst = rounds.length === 0 && first !== undefined;
+    rounds.push(await replay(scenario, isFirst ? undefined : limit, isFirst ? FIRST_RECORD() : undefined));
   } while (!settled);
   return replayed(rounds);
 }
@@ -436,28 +445,34 @@ describe("[deploy] the swarm", () => {
   });
 
   // Strict only with DEPLOY_TEST_STRICT=1: on the quiet CI machine one run of two had 4 registrations over
-  // 0.3 s (and their users' 2 tweets 404) in 51,844 actions during the update, the other none. The test
-  // above (nothing failed but by the timeout) always runs, and the figures print the count.
+  // 0.3 s (and their users' 2 tweets 404) in 51,844 actions during the update, the other none. The tests
+  // around it (nothing failed but by the timeout; no write answered 204 lost) always run, and the figures
+  // print the count.
   const strict = process.env.DEPLOY_TEST_STRICT === "1";
   test.skipIf(!strict)(`[swarm] ... 0 errors at ${CONCURRENCY} clients`, () => {
     expect(rolling.errorsByKind).toEqual({});
     expect(rolling.errors).toBe(0);
   });
 
-  test.skipIf(!strict)(
-    "[swarm] ... the end state through the API is exact: 200 users, 11,306 messages, 6,265 follows, latest",
-    async () => {
-      const expected = expectedState(actions);
-      const observed = await observedState(API, [...expected.messages.keys()], AUTH);
+  test("[swarm] ... the end state through the API: every write answered 204 is there; exact when none failed", async () => {
+    const expected = expectedState(actions);
+    const observed = await observedState(API, [...expected.messages.keys()], AUTH);
+    const outcomes = readRecord(FIRST_RECORD());
+    expect(outcomes.size).toBe(actions.length);
+    const failedActions = actions.filter((a) => !answered(a, outcomes.get(a.id)));
+    if (failedActions.length === 0) {
       expect(totals(observed)).toEqual({ users: 200, messages: 11_306, follows: 6_265 });
       expect(plain(observed)).toEqual(plain(expected));
-      // Every round replays the same ids; the last answered is among the last `CONCURRENCY` of them.
-      const latest = ((await (await fetch(`${API}/latest`)).json()) as { latest: number }).latest;
-      const last = actions[actions.length - 1]?.id as number;
-      expect(latest).toBeGreaterThan(last - CONCURRENCY);
-      expect(latest).toBeLessThanOrEqual(last);
-    },
-  );
+    } else {
+      console.error(`[swarm] ${failedActions.length} actions failed; the end state is checked around them`);
+      expect(lostWrites(actions, outcomes, observed)).toEqual([]);
+    }
+    // Every round replays the same ids; the last answered is among the last `CONCURRENCY` of them.
+    const latest = ((await (await fetch(`${API}/latest`)).json()) as { latest: number }).latest;
+    const last = actions[actions.length - 1]?.id as number;
+    expect(latest).toBeGreaterThan(last - CONCURRENCY);
+    expect(latest).toBeLessThanOrEqual(last);
+  });
 
   test("[swarm] HTTPS through the proxy: one Strict-Transport-Security header, from the program", async () => {
     const response = await fetch("https://127.0.0.1/", { tls: { rejectUnauthorized: false } });
