@@ -32,6 +32,8 @@ export interface Metrics {
   /** Records one answered request with the status the client really received. */
   request(service: Service, method: string, route: string | undefined, status: number, seconds: number): void;
   event(service: Service, event: BusinessEvent): void;
+  /** A first page of a timeline served as kept (hit) or rendered (src/data/timeline-cache.ts). */
+  timelineCache(service: Service, hit: boolean): void;
   /** The `observe` hook of openDb: query duration by SQL file name. */
   observeQuery(name: QueryName, seconds: number, ok: boolean): void;
   /** Reads the business gauges and the pool from this database at each scrape. */
@@ -76,6 +78,14 @@ export function createMetrics(options: MetricsOptions): Metrics {
   });
   logins.inc({ outcome: "success" }, 0);
   logins.inc({ outcome: "failure" }, 0);
+
+  const cached = new Counter({
+    name: "minitwit_timeline_cache_requests_total",
+    help: "First pages of timelines (web and API) asked for, by whether they were served as kept (hit) or rendered (miss)",
+    labelNames: ["service", "result"] as const,
+    registers,
+  });
+  for (const service of SERVICES) for (const result of ["hit", "miss"]) cached.inc({ service, result }, 0);
 
   const queries = new Histogram({
     name: "minitwit_db_query_duration_seconds",
@@ -186,6 +196,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
       else if (event === "follow") follows.inc({ service });
       else if (event === "unfollow") unfollows.inc({ service });
       else logins.inc({ outcome: event === "login_success" ? "success" : "failure" });
+    },
+    timelineCache(service, hit) {
+      cached.inc({ service, result: hit ? "hit" : "miss" });
     },
     observeQuery(name, seconds, ok) {
       queries.observe({ query: name, outcome: ok ? "ok" : "error" }, seconds);

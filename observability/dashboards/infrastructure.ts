@@ -150,5 +150,19 @@ export function infrastructureDashboard() {
         ],
         { min: 0 },
       ),
+    )
+    .withPanel(
+      graph(
+        15,
+        "Timeline first pages served as kept",
+        "Share of first pages of /public, /USERNAME, /msgs and /msgs/USER served without rendering: their messages had not changed",
+        [
+          prom(
+            'sum by (service) (rate(minitwit_timeline_cache_requests_total{result="hit"}[5m])) / sum by (service) (rate(minitwit_timeline_cache_requests_total[5m]))',
+            "{{service}}",
+          ),
+        ],
+        { unit: "percentunit", min: 0 },
+      ),
     );
 }

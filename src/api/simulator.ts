@@ -117,7 +117,7 @@ function doc(summary: string, answers: Record<number, [string, TSchema?]>, secur
   return { summary, tags: ["simulator"], responses, ...(secured ? { security: [{ simulator: [] }] } : {}) };
 }
 
-export function simulatorRoutes({ config, db }: Deps) {
+export function simulatorRoutes({ config, db, metrics }: Deps) {
   const authorized = credentialCheck(config);
 
   // GET /msgs and /msgs/USER answered from the JSON made for the same message ids (src/data/timeline-cache.ts).
@@ -134,8 +134,11 @@ export function simulatorRoutes({ config, db }: Deps) {
   }
   /** The JSON of a listing; when it is kept (`ids` given), made again only when those ids changed. */
   async function listing(key: string, ids: string | undefined, load: () => Promise<ApiMessage[]>) {
-    if (ids === undefined) return JSON.stringify(await load());
-    return listings.get(key, ids) ?? listings.set(key, ids, JSON.stringify(await load()));
+    const kept = ids === undefined ? undefined : listings.get(key, ids);
+    metrics?.timelineCache("api", kept !== undefined);
+    if (kept !== undefined) return kept;
+    const json = JSON.stringify(await load());
+    return ids === undefined ? json : listings.set(key, ids, json);
   }
 
   async function user(username: string) {

@@ -33,7 +33,7 @@ interface Rendered {
 // Rendered first pages of /public and of users' timelines; a page is about 11 KB at most.
 const CACHE_BUDGET = 16 * 1024 * 1024;
 
-export function timelineRoutes({ config, db }: Deps) {
+export function timelineRoutes({ config, db, metrics }: Deps) {
   const avatars = config.avatars;
   const rendered = new RenderCache<Rendered>(CACHE_BUDGET, (r) => r.list.length + (r.anonymous?.length ?? 0));
   // One ids query at a time for /public, shared by the requests that arrived while the one before ran.
@@ -52,7 +52,10 @@ export function timelineRoutes({ config, db }: Deps) {
   ): Promise<Rendered> {
     if (rendered.has(key)) {
       const cached = rendered.get(key, await currentIds());
+      metrics?.timelineCache("web", cached !== undefined);
       if (cached !== undefined) return cached;
+    } else {
+      metrics?.timelineCache("web", false);
     }
     const rows = await load(PAGE_SIZE + 1);
     const value = { list: MessageList({ ...page(rows), avatars }) };

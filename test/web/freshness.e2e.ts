@@ -70,13 +70,20 @@ async function shown(program: Program, user: string, text: string, client?: Clie
 
 const everywhere = (user: string) => ["/public", `/${user}`, "/msgs", `/msgs/${user}`];
 
-/** How many times each replica ran the full public timeline queries, from its /metrics. */
-async function queryCount(program: Program, query: string): Promise<number> {
+/** A sample of one replica's /metrics: the metric's value on the line that holds every given label. */
+async function sample(program: Program, metric: string, labels: string[]): Promise<number> {
   const text = await (await fetch(program.metrics)).text();
-  const line = text
-    .split("\n")
-    .find((l) => l.startsWith("minitwit_db_query_duration_seconds_count") && l.includes(`query="${query}"`));
+  const line = text.split("\n").find((l) => l.startsWith(`${metric}{`) && labels.every((label) => l.includes(label)));
   return line ? Number(line.split(" ").pop()) : 0;
+}
+
+/** How many times a replica ran the query of that SQL file. */
+function queryCount(program: Program, query: string): Promise<number> {
+  return sample(program, "minitwit_db_query_duration_seconds_count", [`query="${query}"`]);
+}
+
+function cacheHits(program: Program, service: "web" | "api"): Promise<number> {
+  return sample(program, "minitwit_timeline_cache_requests_total", [`service="${service}"`, 'result="hit"']);
 }
 
 describe("[fresh] two replicas on one PostgreSQL", () => {
@@ -86,11 +93,15 @@ describe("[fresh] two replicas on one PostgreSQL", () => {
     for (let i = 0; i < 2; i++) await apiTexts(b, "/msgs?no=7");
     const before = await queryCount(b, "messages/public_timeline");
     const beforeApi = await queryCount(b, "messages/api_public");
+    const [hits, apiHits] = [await cacheHits(b, "web"), await cacheHits(b, "api")];
     const first = await page(b, "/public");
     for (let i = 0; i < 20; i++) expect(await page(b, "/public")).toBe(first);
     for (let i = 0; i < 20; i++) await apiTexts(b, "/msgs?no=7");
     expect(await queryCount(b, "messages/public_timeline")).toBe(before);
     expect(await queryCount(b, "messages/api_public")).toBe(beforeApi);
+    // And the metric operators watch says so.
+    expect(await cacheHits(b, "web")).toBe(hits + 21);
+    expect(await cacheHits(b, "api")).toBe(apiHits + 20);
   });
 
   test("[fresh] a message posted on one replica's web form is on the next page of the other, every view", async () => {
