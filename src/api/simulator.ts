@@ -221,13 +221,15 @@ export function simulatorRoutes({ config, db, metrics }: Deps) {
           const key = `user:${params.username}:${no}`;
           let ids: string | undefined;
           let author: { id: number } | undefined;
-          // Worth keeping: one query reads the user and the ids together.
-          if (listings.wanted(key)) {
+          if (listings.has(key)) {
+            // Kept: one query reads the user and the ids together.
             const found = await userPage(db, params.username, no);
             author = found?.user;
             ids = found?.ids;
           } else {
             author = await userByName(db, params.username);
+            // Only names of real users are remembered as asked for; from the second time on, kept.
+            if (author && listings.wanted(key)) ids = (await userPage(db, params.username, no))?.ids;
           }
           if (!author) throw notFound("Unknown user");
           const authorId = author.id;
