@@ -32,10 +32,13 @@ interface Rendered {
 
 // Rendered first pages of /public and of users' timelines; a page is about 11 KB at most.
 const CACHE_BUDGET = 16 * 1024 * 1024;
+const PAGE_FRAME = 1024;
 
 export function timelineRoutes({ config, db, metrics }: Deps) {
   const avatars = config.avatars;
-  const rendered = new RenderCache<Rendered>(CACHE_BUDGET, (r) => r.list.length + (r.anonymous?.length ?? 0));
+  // Counted when kept, before the whole page for signed-out visitors may be added: that page is the
+  // messages again plus the frame (about 1 KB), so it is counted then already.
+  const rendered = new RenderCache<Rendered>(CACHE_BUDGET, (r) => 2 * r.list.length + PAGE_FRAME);
   // One ids query at a time for /public, shared by the requests that arrived while the one before ran.
   const latestPublic = coalesce(() => publicIds(db, PAGE_SIZE + 1));
 
