@@ -17,8 +17,9 @@ import { parseJsonBody } from "../security.ts";
 export const NO_DEFAULT = 100;
 export const NO_CAP = 10_000;
 const JSON_TYPE = "application/json;charset=utf-8";
-// JSON of listings kept for the same message ids; 100 messages are about 12 KB.
-const CACHE_BUDGET = 16 * 1024 * 1024;
+// JSON of listings kept for the same message ids; 100 messages are about 12 KB. Small on purpose: see
+// src/web/timeline.ts on what a kept megabyte costs in resident memory.
+const CACHE_BUDGET = 1024 * 1024;
 
 export const UNAUTHORIZED = "You are not authorized to use this resource!";
 
