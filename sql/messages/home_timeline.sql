@@ -3,10 +3,11 @@
 -- 1. A window: the newest public messages, filtered by the follow set. A heavy follower's page is
 --    among the first few hundred, and the scan stops at the $1th hit (the OR keeps the follow test a
 --    hashed filter on the scan in time order; a semi-join would not).
--- 2. Only when the window's first 40 per followed author (10,000 at most) hold fewer than $1: the
---    per-author top-N, the newest $1 of each followed author (and the user), merged, read from
---    messages_author_idx alone. Reading 40 window rows costs about what one author's top-N does, so a
---    window that gives up has cost about as much as the top-N after it, and a few ms at most.
+-- 2. Only when the window holds fewer than $1 among its first 40 rows per followed author (10,000
+--    at most): the per-author top-N, the newest $1 of each followed author (and the user), merged,
+--    read from messages_author_idx alone. 40 window rows cost about one active author's top-N, so a
+--    window that gives up has cost about what the top-N after it does, and a few ms at most. Below
+--    100 follows there is no window: the top-N alone costs a couple of ms at most there.
 -- Only the $1 winners are read from the table, by id: the array also keeps the row estimates small.
 -- LIMIT (SELECT $1) rather than $1: the planner guesses that limit alike in a custom and the generic
 -- plan, so the plan cache settles on the generic one (planning cost as much as running).
@@ -20,7 +21,7 @@ recent AS MATERIALIZED (
     FROM messages w
     WHERE NOT w.flagged
     ORDER BY w.pub_date DESC, w.id DESC
-    LIMIT least(40 * (SELECT count(*) FROM followed), 10000)
+    LIMIT (SELECT CASE WHEN count(*) >= 100 THEN least(40 * count(*), 10000) ELSE 0 END FROM followed)
   ) p
   WHERE p.author_id = $2 OR p.author_id IN (SELECT author_id FROM followed)
   ORDER BY p.pub_date DESC, p.id DESC

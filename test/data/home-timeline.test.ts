@@ -6,11 +6,12 @@ import { type TestDb, testDb } from "../helpers.ts";
 
 // The bounded home timeline (sql/messages/home_timeline*.sql) against the plain definition computed
 // here: the user's and the followed authors' unflagged messages, newest first, ties by id. The SQL
-// first looks among the newest public messages (WINDOW_PER_FOLLOW per follow, WINDOW_MAX at most, as
-// in the SQL) and falls back to the per-author top-N when they hold fewer than the page: the data
-// below makes both happen, on the first page and on later ones.
+// first looks among the newest public messages (WINDOW_PER_FOLLOW per follow, WINDOW_MAX at most,
+// none below WINDOW_FROM follows, as in the SQL) and falls back to the per-author top-N when they
+// hold fewer than the page: the data below makes both happen, on first pages and on later ones.
 const WINDOW_PER_FOLLOW = 40;
 const WINDOW_MAX = 10_000;
+const WINDOW_FROM = 100;
 
 interface Seeded {
   id: number;
@@ -32,15 +33,17 @@ function random(seed: number): () => number {
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-// Authors 10–29 post throughout; 30–34 are quiet (only in the oldest tenth of the time span).
-const ACTIVE = range(10, 29);
-const QUIET = range(30, 34);
+// Authors 10–159 post throughout the time span; 160–269 are quiet (two messages each, in its oldest
+// twentieth). Users 1–5 post a few messages of their own.
+const ACTIVE = range(10, 159);
+const QUIET = range(160, 269);
 const FOLLOWS = new Map<number, number[]>([
-  [1, [...ACTIVE, 30, 31, 32]], // heavy: the newest public messages hold a page of theirs
-  [2, [30, 31, 32]], // quiet authors only: the window holds none of theirs, the top-N answers
+  [1, [...ACTIVE.slice(0, 97), ...QUIET.slice(0, 3)]], // heavy: the window holds their first pages
+  [2, QUIET.slice(0, 3)], // light, quiet authors only: the top-N answers
   [3, []], // nobody: their own messages
-  [4, [10, 11]], // light: a few of theirs among the newest
-  [5, [...ACTIVE, 33, 34, 4]],
+  [4, ACTIVE.slice(0, 2)], // light
+  [5, [...ACTIVE, ...QUIET.slice(3, 5), 4]], // heavier: a window as large as the whole timeline
+  [6, QUIET.slice(0, 100)], // heavy, quiet authors: the window falls short on the first page
 ]);
 
 interface PlanNode {
@@ -67,11 +70,11 @@ describe("[data] home timeline", () => {
     const rand = random(14);
     const minute = 60_000;
     const start = Date.UTC(2026, 0, 1);
-    const span = 300; // minutes: about eight messages a minute, so many share a timestamp
+    const span = 300; // minutes: about fifteen messages a minute, so many share a timestamp
     const rows: Seeded[] = [];
     const add = (author: number, at: number) => rows.push({ id: 0, author, at, flagged: rand() < 0.08 });
-    for (const author of ACTIVE) for (let n = 0; n < 100; n++) add(author, start + Math.floor(rand() * span) * minute);
-    for (const author of QUIET) for (let n = 0; n < 40; n++) add(author, start + Math.floor(rand() * 30) * minute);
+    for (const author of ACTIVE) for (let n = 0; n < 30; n++) add(author, start + Math.floor(rand() * span) * minute);
+    for (const author of QUIET) for (let n = 0; n < 2; n++) add(author, start + Math.floor(rand() * 15) * minute);
     for (const author of range(1, 5))
       for (let n = 0; n < 12; n++) add(author, start + Math.floor(rand() * span) * minute);
     // Ids in a shuffled order, so that id and time disagree and ties are broken by id, not by insertion.
@@ -88,7 +91,7 @@ describe("[data] home timeline", () => {
     const pairs = [...FOLLOWS].flatMap(([who, whom]) => whom.map((w) => `(${who}, ${w})`));
     await store.db.exec(`
       INSERT INTO users (username, email, pw_hash)
-      SELECT 'home' || i, 'home' || i || '@example.org', 'x' FROM generate_series(1, 40) i;
+      SELECT 'home' || i, 'home' || i || '@example.org', 'x' FROM generate_series(1, 270) i;
       INSERT INTO follows (who_id, whom_id) VALUES ${pairs.join(", ")};
       INSERT INTO messages (author_id, text, pub_date, flagged) VALUES ${seeded
         .map((m) => `(${m.author}, 'm${m.id}', to_timestamp(${m.at / 1000}), ${m.flagged})`)
@@ -120,7 +123,9 @@ describe("[data] home timeline", () => {
     const older = ordered.filter(
       (m) => cursor === undefined || m.at < cursor.at || (m.at === cursor.at && m.id < cursor.id),
     );
-    const window = older.slice(0, Math.min(WINDOW_PER_FOLLOW * (FOLLOWS.get(user)?.length ?? 0), WINDOW_MAX));
+    const follows = FOLLOWS.get(user)?.length ?? 0;
+    const size = follows >= WINDOW_FROM ? Math.min(WINDOW_PER_FOLLOW * follows, WINDOW_MAX) : 0;
+    const window = older.slice(0, size);
     return window.filter((m) => mine.has(m.author)).length >= limit;
   }
 
@@ -144,16 +149,20 @@ describe("[data] home timeline", () => {
   test("[data] the data takes both ways: the newest public messages, and the per-author top-N", () => {
     expect(windowHolds(1, 31)).toBe(true);
     expect(windowHolds(5, 31)).toBe(true);
+    expect(windowHolds(6, 31)).toBe(false);
     expect(windowHolds(2, 31)).toBe(false);
     expect(windowHolds(4, 31)).toBe(false);
-    // Quiet authors' messages are all older than the newest few hundred public ones.
-    expect(ordered.slice(0, 400).some((m) => QUIET.includes(m.author))).toBe(false);
+    // User 6's window (the newest 4,000 public messages) is shorter than the public timeline, and
+    // their quiet authors' messages are older than the newest 3,000.
+    expect(ordered.length).toBeGreaterThan(4000);
+    expect(ordered.slice(0, 3000).some((m) => QUIET.includes(m.author))).toBe(false);
   });
 
   test("[data] homeTimeline pages backwards by cursor through every message exactly once", async () => {
     const taken = { window: 0, topN: 0 };
     for (const user of FOLLOWS.keys()) {
-      for (const size of [31, 10]) {
+      // Short pages for the short timelines only: the long ones have over a hundred pages of 31.
+      for (const size of definition(user).length > 500 ? [31] : [31, 10]) {
         const seen: Message[] = [];
         let before: number | undefined;
         for (let page = 0; page < 1000; page++) {
@@ -225,6 +234,7 @@ describe("[data] home timeline", () => {
       try {
         expect(await loops("messages/home_timeline", [31, 1])).toBe(0);
         expect(await loops("messages/home_timeline", [31, 2])).toBeGreaterThan(0);
+        expect(await loops("messages/home_timeline", [31, 6])).toBeGreaterThan(0);
         const heavy = definition(1)[40]?.id as number;
         const light = definition(2)[5]?.id as number;
         expect(windowHolds(1, 31, heavy)).toBe(true);
