@@ -38,7 +38,7 @@ export function userTimeline(db: Queryable, authorId: number, limit: number, bef
     : db.query<Message>("messages/user_timeline_before", [limit, authorId, before]);
 }
 
-/** The user's own messages and those of everyone they follow. */
+/** The user's own messages and those of everyone they follow, newest first (the SQL keeps it bounded). */
 export function homeTimeline(db: Queryable, userId: number, limit: number, before?: number): Promise<Message[]> {
   return before === undefined
     ? db.query<Message>("messages/home_timeline", [limit, userId])
