@@ -1,13 +1,9 @@
 // The one database interface: PostgreSQL through postgres.js, or embedded PGlite, same SQL files.
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-// PGlite finds these files next to its module, which a compiled executable does not have:
-// imported as files, Bun embeds them in the executable and gives their paths, in both modes.
-import initdbWasm from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
-import pgliteData from "@electric-sql/pglite/pglite.data" with { type: "file" };
-import pgliteWasm from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
+import { messages } from "@electric-sql/pglite";
 import postgres from "postgres";
+import type { WorkerError, WorkerReply, WorkerRequest } from "./pglite-worker.ts";
 import { type QueryName, queries } from "./sql.ts";
 
 export type Row = Record<string, unknown>;
@@ -229,85 +225,138 @@ export function lockDataDir(dir: string): () => void {
   };
 }
 
-// PGlite runs on this thread and runs its queued queries back to back through promise callbacks: under
-// load that chain never yields, the event loop starves, and new connections and Bun.password.hash results
-// (which arrive from a worker thread) were seen waiting seconds. So top-level queries take turns here,
-// each one starting on a fresh turn of the event loop.
-function turns() {
-  let last: Promise<unknown> = Promise.resolve();
-  return <T>(run: () => Promise<T>): Promise<T> => {
-    const result = last.then(() => new Promise((resolve) => setImmediate(resolve))).then(run);
-    last = result.catch(() => undefined);
-    return result;
+const PGLITE_SHARED_BUFFERS = "32MB";
+
+type Ask = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, "id"> : never) : never;
+
+/** An error from the database's thread, rebuilt here with its class and fields (code, detail, constraint…). */
+function rebuildError(error: WorkerError): Error {
+  if (error.fields) {
+    return Object.assign(new messages.DatabaseError(error.message, Number(error.fields.length), "error"), error.fields);
+  }
+  const rebuilt = new Error(error.message);
+  rebuilt.name = error.name;
+  return rebuilt;
+}
+
+/**
+ * The embedded database's thread (src/pglite-worker.ts): `ask` sends one request and resolves with its reply.
+ * The thread keeps the process alive only while a request is pending, as PGlite in-process did not at all.
+ */
+function pgliteThread() {
+  const worker = new Worker(new URL("./pglite-worker.ts", import.meta.url));
+  // Bun's Worker has ref and unref; the DOM library's type of the same name lacks them.
+  const handle = worker as unknown as Pick<Bun.Worker, "ref" | "unref">;
+  handle.unref();
+  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  let nextId = 1;
+  let stopped: Error | undefined;
+  function settle(id: number): { resolve(value: unknown): void; reject(error: Error): void } | undefined {
+    const waiting = pending.get(id);
+    pending.delete(id);
+    if (pending.size === 0) handle.unref();
+    return waiting;
+  }
+  function stop(error: Error): void {
+    stopped ??= error;
+    for (const id of [...pending.keys()]) settle(id)?.reject(stopped);
+  }
+  // Replies settle their promises on a turn of the event loop of their own, not inside the message
+  // dispatch: Bun (1.3.14 to 1.4.5 at least) loses the wake-up of a message that arrives while code run
+  // from a dispatch waits in a nested event loop, as bun:test's `expect(promise).rejects` does, and
+  // such a test hangs (oven-sh/bun#37189). The replies that arrived meanwhile settle together.
+  let arrived: WorkerReply[] = [];
+  function deliver(): void {
+    const replies = arrived;
+    arrived = [];
+    for (const reply of replies) {
+      const waiting = settle(reply.id);
+      if ("error" in reply) waiting?.reject(rebuildError(reply.error));
+      else waiting?.resolve(reply.value);
+    }
+  }
+  worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+    if (arrived.push(event.data) === 1) setImmediate(deliver);
+  };
+  // An exception the thread did not catch (PGlite's WebAssembly aborted): its state is unknown, so it is
+  // ended, and requests answer 503 from now on.
+  worker.onerror = (event) => {
+    stop(new DatabaseUnavailable(`the embedded database failed: ${event.message}`));
+    worker.terminate();
+  };
+  worker.addEventListener("close", () => stop(new DatabaseUnavailable("the embedded database is closed")));
+  return {
+    ask<T = unknown>(request: Ask): Promise<T> {
+      if (stopped) return Promise.reject(stopped);
+      const id = nextId++;
+      return new Promise<T>((resolve, reject) => {
+        if (pending.size === 0) handle.ref();
+        pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+        worker.postMessage({ ...request, id } as WorkerRequest);
+      });
+    },
+    terminate(): void {
+      stop(new DatabaseUnavailable("the embedded database is closed"));
+      worker.terminate();
+    },
   };
 }
 
-const PGLITE_SHARED_BUFFERS = "32MB";
-
-// PGlite's own query(text, params) rather than postgres.js over pglite-socket: one process,
-// no socket, and no single-connection hang; PGlite serialises queries itself.
+// PGlite runs on a thread of its own (src/pglite-worker.ts), through its own query(text, params) rather
+// than postgres.js over pglite-socket: no socket, and no single-connection hang. On the program's thread
+// it ran every queued query back to back, and requests, new connections and password hashes waited
+// behind them (docs/performance.md, section 8). PGlite serialises the queries itself.
 async function openPglite(options: DbOptions): Promise<Db> {
   const dataDir = options.dataDir ?? "./data";
   const unlock = dataDir.startsWith("memory://") ? () => {} : lockDataDir(dataDir);
-  let pg: PGlite;
+  const thread = pgliteThread();
   try {
-    const [pgliteWasmModule, initdbWasmModule] = await Promise.all(
-      [pgliteWasm, initdbWasm].map(async (path) => WebAssembly.compile(await Bun.file(path).arrayBuffer())),
-    );
-    pg = await PGlite.create(dataDir, {
-      pgliteWasmModule,
-      initdbWasmModule,
-      fsBundle: Bun.file(pgliteData),
-      // PostgreSQL's 128 MB default is allocated inside PGlite's memory from the start; its files are
-      // in the operating system's cache (or in memory with memory://) anyway. 32 MB holds a course-sized
-      // database many times over and is 96 MB less resident (docs/performance.md).
-      startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
-    });
-    // A new database is made by initdb in a WebAssembly instance of its own, whose memory stays resident
-    // until full collections that an idle program's small heap does not start: the program on a new
-    // folder was at 680 MB resident once healthy, 396 MB with these two (148 ms; 18 ms when the folder
-    // existed). Traffic gets there by itself (336 and 333 MB after 4,000 simulator actions). The first
-    // frees the instance's objects, the second what their finalizers let go.
-    Bun.gc(true);
-    await Bun.sleep(0);
-    Bun.gc(true);
+    await thread.ask({ op: "open", dataDir, sharedBuffers: PGLITE_SHARED_BUFFERS });
   } catch (error) {
+    thread.terminate();
     unlock();
     throw error;
   }
-  // PostgreSQL fills each new 16 MB WAL segment with zeros before using it. PGlite does that on this
-  // thread, so every request waited: a stall of 170-300 ms each time the replay crossed into a new segment
-  // (about every 8,000 simulator actions), enough for the simulator's 0.3 s timeout. Off, the segment is
-  // created at its full size in one step. PGlite is one session, so this SET holds for its whole life.
-  await pg.exec("SET wal_init_zero = off");
   const busy = busyCounter();
-  const inTurn = turns();
-  type Tx = Pick<PGlite, "query" | "exec">;
-  function on(conn: Tx): Queryable {
+  // `tx` is an open transaction's id on the thread: its queries run there in order while others wait.
+  function on(tx?: number): Queryable {
     return {
-      // In-process: nothing to reconnect; the deadline still answers the request when a statement runs long.
-      query: timed(options, async (name, params) => (await conn.query<Row>(queries[name], params as unknown[])).rows),
+      // Nothing to reconnect; the deadline still answers the request when a statement runs long.
+      query: timed(options, (name, params) => thread.ask<Row[]>({ op: "query", text: queries[name], params, tx })),
       exec: async (text) => {
-        await conn.exec(text);
+        await thread.ask({ op: "exec", text, tx });
       },
     };
   }
-  const top = on(pg);
+  const top = on();
+  const closeDeadline = 2 * ((options.statementTimeout ?? DEFAULT_TIMEOUT) + 1000);
   return {
     engine: "pglite",
-    // Queries inside a transaction run directly: the transaction already holds PGlite's lock.
-    query: (name, params) => busy.run(() => inTurn(() => top.query(name, params))),
+    query: (name, params) => busy.run(() => top.query(name, params)),
     exec: (text) => busy.run(() => top.exec(text)),
-    transaction: (fn) => busy.run(() => pg.transaction((tx) => fn(on(tx)))),
+    transaction: (fn) =>
+      busy.run(async () => {
+        const tx = await thread.ask<number>({ op: "begin" });
+        let result: Awaited<ReturnType<typeof fn>>;
+        try {
+          result = await fn(on(tx));
+        } catch (error) {
+          await thread.ask({ op: "end", tx, commit: false }).catch(() => {});
+          throw error;
+        }
+        await thread.ask({ op: "end", tx, commit: true });
+        return result;
+      }),
     close: async () => {
       try {
-        await pg.close();
+        await withDeadline(thread.ask({ op: "close" }), closeDeadline);
       } finally {
+        thread.terminate();
         unlock();
       }
     },
     pool: () => ({ size: 1, inUse: Math.min(busy.get(), 1) }),
-    // In-process: the one connection is open from the start.
+    // The one connection is open from the start.
     connect: async () => {},
   };
 }

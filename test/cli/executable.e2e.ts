@@ -19,7 +19,9 @@ let dataDir: string | undefined;
 let spamId = 0;
 
 beforeAll(async () => {
-  const build = Bun.spawn([process.execPath, "build", "--compile", "--minify", "src/main.ts", "--outfile", exe], {
+  // The same entry points as `npm run build`: the embedded database's thread is an entry point of its own.
+  const entries = ["src/main.ts", "src/pglite-worker.ts"];
+  const build = Bun.spawn([process.execPath, "build", "--compile", "--minify", ...entries, "--outfile", exe], {
     cwd: ROOT,
     stdout: "pipe",
     stderr: "pipe",
