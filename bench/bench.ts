@@ -157,7 +157,7 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
 
   /** The scenario replayed against the server's API at `c` clients (after a warm-up), as a row; memory after it. */
   async function replay(server: Server, name: string, row: Omit<Row, "result" | "connections">, limitMb: number) {
-    await warmUpApi(server.api);
+    await warmUpApi(server.api, `bench warm-up ${name}`);
     const { value: summary, cpuMs } = await observe(server.pid, () =>
       simulate({
         bases: [server.api],
@@ -214,6 +214,7 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
     const writing = `, writes at ${writeRate}/s`;
     const readsWriting = readWorkloads(server, info, cookies, c, seconds, writing);
     const sqlWriting = sqlCeilings(options.database, info, c, seconds, writing);
+    await warmUpApi(server.api, "bench warm-up paced");
     for (const page of ["public", "user"] as const) {
       phase(`${page} timeline with ${writeRate} writes/s: SQL ceiling, load (about ${duration(2 * seconds)})`);
       const writes = startPacedWrites({

@@ -1,6 +1,6 @@
 // The ceilings the benchmark's rows are set against: the pages' SQL driven by pgbench, the same bytes
 // served by a bare server, a bare Elysia server, and pgbench's single-row insert.
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PAGE_SIZE } from "../src/data/messages.ts";
@@ -126,13 +126,17 @@ export async function bareServing(
   const bytes = pages.reduce((sum, p) => sum + Buffer.byteLength(p.body, "base64"), 0) / pages.length;
   const what = pages.length === 1 ? "the same page" : `the same ${pages.length} pages`;
   const url = `http://127.0.0.1:${options.port}`;
-  return withBareServer("bare-pages.ts", [String(options.port), file], url + paths[0], () =>
-    wrk({
-      name: `bare Bun.serve, ${what} (${(bytes / 1024).toFixed(1)} KB${pages.length === 1 ? "" : " mean"})`,
-      url,
-      connections: options.connections,
-      seconds: options.seconds,
-      paths,
-    }),
-  );
+  try {
+    return await withBareServer("bare-pages.ts", [String(options.port), file], url + paths[0], () =>
+      wrk({
+        name: `bare Bun.serve, ${what} (${(bytes / 1024).toFixed(1)} KB${pages.length === 1 ? "" : " mean"})`,
+        url,
+        connections: options.connections,
+        seconds: options.seconds,
+        paths,
+      }),
+    );
+  } finally {
+    rmSync(file, { force: true });
+  }
 }

@@ -158,13 +158,13 @@ export async function signIn(
 }
 
 /**
- * Traffic before a measured replay, as a deployed replica serves before the simulator's peak reaches it
- * (the replay tests do the same): 32 users outside the scenario register at once, then each posts and
- * follows another. Every request must succeed.
+ * Traffic before measured writes, as a deployed replica serves before the simulator's peak reaches it
+ * (the replay tests do the same): 32 users outside the scenario, named `prefix` and a number, register
+ * at once, then each posts and follows another. Every request must succeed.
  */
-export async function warmUpApi(api: string): Promise<void> {
+export async function warmUpApi(api: string, prefix: string): Promise<void> {
   const actions: Action[] = [];
-  const name = (i: number) => `bench warm-up ${i}`;
+  const name = (i: number) => `${prefix} ${i}`;
   for (let i = 0; i < 32; i++) {
     actions.push({ id: -1, command: "register", user: name(i), email: `warm-up-${i}@example.com`, pwd: "warm-up" });
   }

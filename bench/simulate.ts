@@ -259,7 +259,7 @@ const USAGE = `usage: npm run simulate -- [--base URL]... [--scenario FILE] [--c
   --concurrency N    concurrent clients (default 32)
   --timeout MS       per-request timeout (default 300, as the course's simulator)
   --limit N          replay only the first N actions
-  --rate N           at most N actions per second, evenly paced (default: as fast as answered)
+  --rate N           actions per second, evenly paced (default: each as soon as a client is free)
   --username NAME    simulator credential (default simulator)
   --password PWD     (default super_safe!)
   --record FILE      write every action's outcome there, one line each: unix ms, scenario id, status
