@@ -105,12 +105,17 @@ export function readWorkloads(
   };
 }
 
+/** The load averages over 1, 5 and 15 minutes. */
+function load(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+}
+
 function machine(): string {
   const cpu = cpus();
   const gb = (totalmem() / 2 ** 30).toFixed(1);
-  return `${cpu.length} cores (${cpu[0]?.model.trim() ?? "unknown CPU"}), ${gb} GB memory, load average ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ")} at start`;
+  return `${cpu.length} cores (${cpu[0]?.model.trim() ?? "unknown CPU"}), ${gb} GB memory, load average ${load()} at start`;
 }
 
 function median(values: number[]): number {
@@ -151,7 +156,7 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
       : "";
     log(
       `${result.name}: ${result.rate.toFixed(0)}/s, p99 ${result.p99.toFixed(1)} ms, ${result.errors} errors${ratio}, ` +
-        `${mb.toFixed(0)} MB, ${cpuUs.toFixed(0)} µs CPU per request`,
+        `${mb.toFixed(0)} MB, ${cpuUs.toFixed(0)} µs CPU per request; load average ${load()}`,
     );
   }
 
@@ -183,7 +188,8 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
     memory.push({ name: `${name} (the server process)`, mb, limit: limitMb });
     log(
       `${result.name}: ${result.rate.toFixed(0)}/s, p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms, ` +
-        `${summary.errors} errors ${JSON.stringify(summary.errorsByKind)}; ${mb.toFixed(0)} MB resident after it`,
+        `${summary.errors} errors ${JSON.stringify(summary.errorsByKind)}; ${mb.toFixed(0)} MB resident after it; ` +
+        `load average ${load()}`,
     );
   }
 
@@ -292,7 +298,7 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
   }
   await seedInfo(options.database); // removes the rows inserted by this run
   return {
-    machine: description,
+    machine: `${description}, ${load()} at the end`,
     sizes,
     rows,
     memory,
