@@ -146,11 +146,14 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
 
   /** A measured run on the server: its row, with the server's CPU per request; the peak memory kept. */
   let readPeakMb = 0;
+  /** The 1-minute load average after each measured page and replay: the bench's own load and any other. */
+  const loads: number[] = [];
   async function measure(server: Server, run: () => Promise<Result>, row: Omit<Row, "result" | "connections">) {
     const { value: result, mb, cpuMs } = await observe(server.pid, run);
     readPeakMb = Math.max(readPeakMb, mb);
     const cpuUs = (cpuMs * 1000) / result.requests;
     rows.push({ result, connections: c, ...row, cpuUs });
+    loads.push(loadavg()[0] as number);
     const ratio = row.ceiling
       ? `, ${((result.rate / row.ceiling.rate) * 100).toFixed(0)} % of ${row.ceiling.name}`
       : "";
@@ -184,6 +187,7 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
       errors: summary.errors,
     };
     rows.push({ result, connections: c, ...row, cpuUs: (cpuMs * 1000) / summary.actions });
+    loads.push(loadavg()[0] as number);
     const mb = residentMb(server.pid);
     memory.push({ name: `${name} (the server process)`, mb, limit: limitMb });
     log(
@@ -303,6 +307,7 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
     rows,
     memory,
     readPeakMb,
+    loads,
     startMs: server.startMs,
     embeddedStartMs,
     growthRounds: GROWTH_ROUNDS,

@@ -31,6 +31,8 @@ export interface BenchReport {
   memory: { name: string; mb: number; limit: number }[];
   /** Largest resident set of the PostgreSQL-mode server under the read load, MB. */
   readPeakMb: number;
+  /** The 1-minute load average after each measured page and replay. */
+  loads: number[];
   /** From spawning the server to its first answered page, ms: PostgreSQL (migrated), embedded (new folder). */
   startMs: number;
   embeddedStartMs: number;
@@ -90,7 +92,8 @@ export function render(report: BenchReport): string {
   const s = report.sizes;
   lines.push(
     "",
-    `- Machine: ${report.machine}; server, PostgreSQL and load generators share it.`,
+    `- Machine: ${report.machine}; server, PostgreSQL and load generators share it. The 1-minute load average ` +
+      `after each measured page and replay ranged from ${f2(Math.min(...report.loads))} to ${f2(Math.max(...report.loads))}.`,
     `- Sizes: ${s.users} users, ${s.follows} follows, ${s.messages} messages (${s.flagged} flagged).`,
     `- Memory under the read load: the PostgreSQL-mode server peaked at ${f0(report.readPeakMb)} MB resident.`,
     `- Start: first page served ${f0(report.startMs)} ms after the process started, migrated PostgreSQL (target ≤ 1000 ms): ${
