@@ -1,4 +1,4 @@
-// The bare HTTP ceiling: an Elysia server that answers a constant, on the port given as argument.
+// A bare Elysia server answering a constant, on the port given as argument: the reference rows of the bench.
 import { Elysia } from "elysia";
 
 const port = Number(Bun.argv[2] ?? 6504);

@@ -1,24 +1,50 @@
 // `npm run bench`: drives the program over loopback and sets each figure beside its same-run ceiling.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+//
+// The phases, in order (each row of the table names its ceiling):
+//   1. GET /public and GET /USERNAME signed out, nothing written meanwhile, against the same bytes served bare;
+//   2. the same while the scenario's writes run at a steady pace, against their SQL driven by pgbench meanwhile;
+//   3. GET / signed in, against its SQL;
+//   4. (with --growth-database) the growth check;
+//   5. the scenario replayed against the API, against pgbench's single-row insert; resident memory after it;
+//   6. the same replay on the embedded database (no DATABASE_URL, a new DATA_DIR); resident memory after it.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import postgres from "postgres";
-import { PAGE_SIZE } from "../src/data/messages.ts";
-import { openDb } from "../src/db.ts";
-import { migrate } from "../src/migrate.ts";
-import { queries } from "../src/sql.ts";
+import { bareElysia, bareServing, sqlCeilings } from "./ceilings.ts";
 import { positiveInteger, runCommand } from "./command.ts";
-import { pgbench, pgbenchStatement, type Result, wrk } from "./load.ts";
+import { type Result, wrk } from "./load.ts";
 import { createProgress, duration, type Progress } from "./progress.ts";
+import { type BenchReport, type Row, render, writeDocs } from "./report.ts";
+import {
+  observe,
+  residentMb,
+  type SeedInfo,
+  type Server,
+  SIM_PASSWORD,
+  samples,
+  seedInfo,
+  signIn,
+  startServer,
+  warmUpApi,
+} from "./server.ts";
 import { DEFAULT_SCENARIO, parseScenario, simulate } from "./simulate.ts";
+import { startPacedWrites } from "./writes.ts";
 
-const ROOT = join(import.meta.dir, "..");
 /** Alternating runs per size in the growth check; the median p50 of each side counts. */
 const GROWTH_ROUNDS = 3;
 const WARM_UP_SECONDS = 3;
-const SECRET_KEY = "benchmark secret key";
-const SIM_PASSWORD = "benchmark simulator password";
+
+/** Issue 14's targets. Every target also asks for zero errors. */
+const TARGETS = {
+  signedOut: { share: 0.25, p99: 10 },
+  whileWriting: { share: 1, p99: 25 },
+  home: { share: 0.5, p99: 50 },
+  replayPostgres: { share: 0.4 },
+  replayEmbedded: { max: 150 },
+  memoryPostgresMb: 150,
+  memoryEmbeddedMb: 300,
+};
 
 export interface BenchOptions {
   database: string;
@@ -32,8 +58,10 @@ export interface BenchOptions {
   /** The simulator scenario to replay (the course's by default), and how many of its actions. */
   scenario?: string;
   replayActions?: number;
-  /** Per-request timeout of the replay in ms: 300, as the course's simulator, unless given. */
+  /** Per-request timeout of the replays and the paced writes in ms: 300, as the course's simulator, unless given. */
   replayTimeout?: number;
+  /** Actions per second of the scenario's writes beside the second phase's reads (default 100). */
+  writeRate?: number;
   /** DATABASE_POOL of the server under test (its default when undefined). */
   pool?: number;
   log?: (line: string) => void;
@@ -41,193 +69,23 @@ export interface BenchOptions {
   progress?: Progress;
 }
 
-export interface Row {
-  result: Result;
-  connections: number;
-  ceiling?: Result;
-  /** Minimum share of the ceiling, and maximum p99 and max in ms. */
-  target?: { share: number; p99?: number; max?: number };
-  /** CPU time of the server process per request, µs (robust to other load on the machine). */
-  cpuUs?: number;
-}
+type Page = "public" | "user" | "home";
 
-type Sizes = { users: number; follows: number; messages: number; flagged: number };
-
-export interface BenchReport {
-  machine: string;
-  sizes: Sizes;
-
-  rows: Row[];
-  /** Largest resident set of the server process under the read load, MB. */
-  rssMb: number;
-  /** From spawning the server to its first answered page, ms. */
-  startMs: number;
-  /** Per growth database: its sizes, and p50 per timeline at its size and at the main one's. */
-  growth: { sizes: Sizes; timelines: { name: string; small: number; large: number }[] }[];
-  command: string;
-  date: string;
-}
-
-interface SeedInfo {
-  first_user: number;
-  users: number;
-  heavy: number;
-  max_user_id: number;
-  max_message_id: number;
-  password: string;
-}
-
-export async function seedInfo(url: string) {
-  // Migrated first: the server's start is measured on a migrated database.
-  const db = await openDb({ url, pool: 1, statementTimeout: 0 });
-  await migrate(db).finally(() => db.close());
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const [info] = await sql<SeedInfo[]>`SELECT * FROM bench_seed`.catch(() => []);
-    if (!info) throw new Error(`${url} was not seeded: run npm run seed first`);
-    // Leftovers of an earlier run (replayed users, inserted messages) go, so that runs compare.
-    const gone = await sql`DELETE FROM messages WHERE id > ${info.max_message_id}`;
-    const left = await sql`DELETE FROM users WHERE id > ${info.max_user_id}`;
-    if (gone.count + left.count > 0) await sql`VACUUM (ANALYZE) messages`;
-    const [sizes] = await sql<{ users: number; follows: number; messages: number; flagged: number }[]>`
-      SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM follows) AS follows,
-             (SELECT count(*)::int FROM messages) AS messages,
-             (SELECT count(*)::int FROM messages WHERE flagged) AS flagged`;
-    return { info, sizes: sizes as NonNullable<typeof sizes> };
-  } finally {
-    await sql.end();
-  }
-}
-
-/** The same users in the HTTP and the SQL runs: user i = 1 + k * stride, k random below `count`. */
-export function samples(info: SeedInfo) {
-  const users = Math.min(info.users, 5000);
-  const signedIn = Math.min(info.heavy, 100);
-  return {
-    users: { count: users, stride: Math.floor(info.users / users) },
-    // The users with the most follows are the first `heavy` ones (see seed.ts).
-    home: { count: signedIn, stride: Math.floor(info.heavy / signedIn) },
-  };
-}
-
-interface Server {
-  pid: number;
-  startMs: number;
-  web: string;
-  api: string;
-  stop(): Promise<void>;
-}
-
-export async function startServer(url: string, options: BenchOptions): Promise<Server> {
-  const errors = join(tmpdir(), `minitwit-bench-server-${options.port}.log`);
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    NODE_ENV: "production",
-    ROLE: "all",
-    HOST: "127.0.0.1",
-    PORT: String(options.port),
-    API_PORT: String(options.port + 1),
-    METRICS_PORT: String(options.port + 2),
-    DATABASE_URL: url,
-    SECRET_KEY,
-    SIM_PASSWORD,
-  };
-  if (options.pool !== undefined) env.DATABASE_POOL = String(options.pool);
-  const web = `http://127.0.0.1:${options.port}`;
-  const started = performance.now();
-  const proc = Bun.spawn([process.execPath, "src/main.ts"], {
-    cwd: ROOT,
-    env,
-    stdout: "ignore",
-    stderr: Bun.file(errors),
-  });
-  let startMs = Number.NaN;
-  for (let i = 0; i < 1000 && proc.exitCode === null; i++) {
-    const ok = await fetch(`${web}/public`)
-      .then((r) => r.status === 200)
-      .catch(() => false);
-    if (ok) {
-      startMs = performance.now() - started;
-      break;
-    }
-    await Bun.sleep(5);
-  }
-  if (Number.isNaN(startMs)) {
-    proc.kill();
-    throw new Error(`the server did not start: ${existsSync(errors) ? readFileSync(errors, "utf8") : ""}`);
-  }
-  return {
-    pid: proc.pid,
-    startMs,
-    web,
-    api: `http://127.0.0.1:${options.port + 1}`,
-    async stop() {
-      proc.kill("SIGTERM");
-      await proc.exited;
-    },
-  };
-}
-
-/** Signs the sampled heavy followers in; their session cookies, checked on the home page. */
-export async function signIn(
-  web: string,
+/** wrk on the three pages; `suffix` goes after each row's name. */
+export function readWorkloads(
+  server: Server,
   info: SeedInfo,
-  sample: { count: number; stride: number },
-): Promise<string[]> {
-  const cookies: string[] = [];
-  for (let k = 0; k < sample.count; k++) {
-    const username = `user${1 + k * sample.stride}`;
-    const login = await fetch(`${web}/login`, {
-      method: "POST",
-      redirect: "manual",
-      body: new URLSearchParams({ username, password: info.password }),
-    });
-    const cookie = login.headers.get("set-cookie")?.split(";")[0];
-    if (login.status !== 303 || !cookie) throw new Error(`${username} could not sign in (${login.status})`);
-    const home = await fetch(`${web}/`, { headers: { cookie }, redirect: "manual" });
-    if (home.status !== 200 || !(await home.text()).includes("My Timeline")) {
-      throw new Error(`${username}'s home timeline answered ${home.status}`);
-    }
-    // The cookie without the "You were logged in" flash, as a browser holds it from then on.
-    cookies.push(home.headers.get("set-cookie")?.split(";")[0] ?? cookie);
-  }
-  return cookies;
-}
-
-function cpuTicks(pid: number): number {
-  // utime and stime, fields 14 and 15 of /proc/PID/stat (after the command name in parentheses).
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-/** While `run` runs: the process's largest VmRSS (MB) and the CPU time it used (ms). */
-async function observe<T>(pid: number, run: () => Promise<T>): Promise<{ value: T; mb: number; cpuMs: number }> {
-  let peak = 0;
-  const sample = () => {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    peak = Math.max(peak, kb / 1024);
-  };
-  sample();
-  const ticks = cpuTicks(pid);
-  const timer = setInterval(sample, 200);
-  try {
-    const value = await run();
-    sample();
-    // Clock ticks are 10 ms on Linux (USER_HZ = 100).
-    return { value, mb: peak, cpuMs: (cpuTicks(pid) - ticks) * 10 };
-  } finally {
-    clearInterval(timer);
-  }
-}
-
-export function readWorkloads(server: Server, info: SeedInfo, cookies: string[], c: number, seconds: number) {
+  cookies: string[],
+  c: number,
+  seconds: number,
+  suffix = "",
+): Record<Page, () => Promise<Result>> {
   const s = samples(info);
   return {
-    public: () => wrk({ name: "GET /public", url: server.web, connections: c, seconds, path: '"/public"' }),
+    public: () => wrk({ name: `GET /public${suffix}`, url: server.web, connections: c, seconds, path: '"/public"' }),
     user: () =>
       wrk({
-        name: "GET /USERNAME",
+        name: `GET /USERNAME${suffix}`,
         url: server.web,
         connections: c,
         seconds,
@@ -236,7 +94,7 @@ export function readWorkloads(server: Server, info: SeedInfo, cookies: string[],
       }),
     home: () =>
       wrk({
-        name: "GET / signed in",
+        name: `GET / signed in${suffix}`,
         url: server.web,
         connections: c,
         seconds,
@@ -247,180 +105,79 @@ export function readWorkloads(server: Server, info: SeedInfo, cookies: string[],
   };
 }
 
-function sqlCeilings(url: string, info: SeedInfo, c: number, seconds: number) {
-  const s = samples(info);
-  const limit = `\\set lim ${PAGE_SIZE + 1}\n`;
-  const run = (name: string, script: string) => pgbench({ name, url, clients: c, seconds, script });
-  return {
-    public: () =>
-      run("pgbench: messages/public_timeline", limit + pgbenchStatement(queries["messages/public_timeline"], [":lim"])),
-    user: () =>
-      run(
-        "pgbench: users/by_name + messages/user_timeline",
-        `${limit}\\set k random(0, ${s.users.count - 1})\n\\set i 1 + :k * ${s.users.stride}\n` +
-          `\\set uid :i + ${info.first_user - 1}\n` +
-          pgbenchStatement(queries["users/by_name"], ["'user' || :i"]) +
-          pgbenchStatement(queries["messages/user_timeline"], [":lim", ":uid"]),
-      ),
-    home: () =>
-      run(
-        "pgbench: messages/home_timeline",
-        `${limit}\\set k random(0, ${s.home.count - 1})\n\\set uid ${info.first_user} + :k * ${s.home.stride}\n` +
-          pgbenchStatement(queries["messages/home_timeline"], [":lim", ":uid"]),
-      ),
-    insert: () =>
-      run(
-        "pgbench: messages/insert (single row)",
-        `\\set aid random(${info.first_user}, ${info.first_user + info.users - 1})\n` +
-          pgbenchStatement(queries["messages/insert"], [":aid", ":aid"]),
-      ),
-  };
-}
-
-async function bare(port: number, c: number, seconds: number): Promise<{ keepAlive: Result; close: Result }> {
-  const proc = Bun.spawn([process.execPath, join(ROOT, "bench", "bare.ts"), String(port)], { stdout: "ignore" });
-  try {
-    const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 400; i++) {
-      if (
-        await fetch(url).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await Bun.sleep(5);
-    }
-    const keepAlive = await wrk({ name: "bare Elysia, keep-alive", url, connections: c, seconds, path: '"/"' });
-    const close = await wrk({
-      name: "bare Elysia, Connection: close",
-      url,
-      connections: c,
-      seconds,
-      path: '"/"',
-      headers: { Connection: "close" },
-    });
-    return { keepAlive, close };
-  } finally {
-    proc.kill("SIGTERM");
-    await proc.exited;
-  }
+/** The load averages over 1, 5 and 15 minutes. */
+function load(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 }
 
 function machine(): string {
   const cpu = cpus();
   const gb = (totalmem() / 2 ** 30).toFixed(1);
-  return `${cpu.length} cores (${cpu[0]?.model.trim() ?? "unknown CPU"}), ${gb} GB memory, load average ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ")} at start`;
+  return `${cpu.length} cores (${cpu[0]?.model.trim() ?? "unknown CPU"}), ${gb} GB memory, load average ${load()} at start`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 export async function bench(options: BenchOptions, command = "npm run bench"): Promise<BenchReport> {
   const progress = options.progress ?? createProgress({ name: "bench" });
   const log = options.log ?? ((line: string) => progress.note(line));
-  const steps = 6 + (options.growthDatabases?.length ?? 0);
+  const steps = 9 + (options.growthDatabases?.length ?? 0);
   let step = 0;
   const phase = (what: string, total?: number) => progress.phase(`[${++step}/${steps}] ${what}`, total);
   const c = options.connections;
+  const seconds = options.seconds;
+  const timeoutMs = options.replayTimeout ?? 300;
+  const writeRate = options.writeRate ?? 100;
+  const scenario = parseScenario(readFileSync(options.scenario ?? DEFAULT_SCENARIO, "utf8"));
+  const replayed = scenario.slice(0, options.replayActions);
   const { info, sizes } = await seedInfo(options.database);
   const rows: Row[] = [];
+  const memory: BenchReport["memory"] = [];
+  const growth: BenchReport["growth"] = [];
   const date = new Date().toISOString();
   const description = machine();
   log(`machine: ${description}`);
   log(`sizes: ${sizes.users} users, ${sizes.follows} follows, ${sizes.messages} messages`);
 
-  phase("starting the server");
-  const server = await startServer(options.database, options);
-  let rssMb = 0;
-  const growth: BenchReport["growth"] = [];
-  try {
-    log(`server answered its first page ${server.startMs.toFixed(0)} ms after start`);
-    const cookies = await signIn(server.web, info, samples(info).home);
-    const reads = readWorkloads(server, info, cookies, c, options.seconds);
-    const warmUp = Math.min(options.seconds, WARM_UP_SECONDS);
-    const warmUps = readWorkloads(server, info, cookies, c, warmUp);
-    const ceilings = sqlCeilings(options.database, info, c, options.seconds);
-    for (const [key, target] of [
-      ["public", { share: 0.5, p99: 25 }],
-      ["user", { share: 0.5, p99: 25 }],
-      ["home", { share: 0.5, p99: 50 }],
-    ] as const) {
-      phase(`${key} timeline: SQL ceiling, warm-up, load (about ${duration(2 * options.seconds + warmUp)})`);
-      const ceiling = await ceilings[key]();
-      log(`${ceiling.name}: ${ceiling.rate.toFixed(0)}/s`);
-      await warmUps[key]().catch(() => undefined); // caches and the JIT
-      const { value: result, mb, cpuMs } = await observe(server.pid, reads[key]);
-      rssMb = Math.max(rssMb, mb);
-      const cpuUs = (cpuMs * 1000) / result.requests;
-      log(
-        `${result.name}: ${result.rate.toFixed(0)}/s, p99 ${result.p99.toFixed(1)} ms, ${mb.toFixed(0)} MB, ${cpuUs.toFixed(0)} µs CPU per request`,
-      );
-      rows.push({ result, connections: c, ceiling, target, cpuUs });
-    }
-
-    for (const growthDatabase of options.growthDatabases ?? []) {
-      phase(
-        `growth: the same reads on a smaller database (about ${duration(3 * (1 + 2 * GROWTH_ROUNDS) * options.growthSeconds)})`,
-      );
-      const small = await seedInfo(growthDatabase);
-      const timelines: BenchReport["growth"][number]["timelines"] = [];
-      growth.push({ sizes: small.sizes, timelines });
-      const other = await startServer(growthDatabase, { ...options, port: options.port + 4 });
-      try {
-        const otherCookies = await signIn(other.web, small.info, samples(small.info).home);
-        const runs = {
-          large: readWorkloads(server, info, cookies, c, options.growthSeconds),
-          small: readWorkloads(other, small.info, otherCookies, c, options.growthSeconds),
-        };
-        // Alternating short runs on both sizes, so that the other load on the machine weighs on both alike.
-        for (const key of ["public", "user", "home"] as const) {
-          await runs.small[key]().catch(() => undefined);
-          const p50 = { large: [] as number[], small: [] as number[] };
-          let name = "";
-          for (let round = 0; round < GROWTH_ROUNDS; round++) {
-            for (const size of ["large", "small"] as const) {
-              const result = await runs[size][key]();
-              name = result.name;
-              p50[size].push(result.p50);
-            }
-          }
-          timelines.push({ name, small: median(p50.small), large: median(p50.large) });
-          log(`growth ${name}: p50 ${median(p50.small).toFixed(2)} ms and ${median(p50.large).toFixed(2)} ms`);
-        }
-      } finally {
-        await other.stop();
-      }
-    }
-
-    phase(`bare Elysia and insert ceilings (about ${duration(3 * options.seconds)})`);
-    const { keepAlive, close } = await bare(options.port + 3, c, options.seconds);
-    rows.push({ result: keepAlive, connections: c }, { result: close, connections: c });
-    const insert = await ceilings.insert();
-    rows.push({ result: insert, connections: c });
+  /** A measured run on the server: its row, with the server's CPU per request; the peak memory kept. */
+  let readPeakMb = 0;
+  /** The 1-minute load average after each measured page and replay: the bench's own load and any other. */
+  const loads: number[] = [];
+  async function measure(server: Server, run: () => Promise<Result>, row: Omit<Row, "result" | "connections">) {
+    const { value: result, mb, cpuMs } = await observe(server.pid, run);
+    readPeakMb = Math.max(readPeakMb, mb);
+    const cpuUs = (cpuMs * 1000) / result.requests;
+    rows.push({ result, connections: c, ...row, cpuUs });
+    loads.push(loadavg()[0] as number);
+    const ratio = row.ceiling
+      ? `, ${((result.rate / row.ceiling.rate) * 100).toFixed(0)} % of ${row.ceiling.name}`
+      : "";
     log(
-      `bare: ${keepAlive.rate.toFixed(0)}/s, with close ${close.rate.toFixed(0)}/s; insert ${insert.rate.toFixed(0)}/s`,
+      `${result.name}: ${result.rate.toFixed(0)}/s, p99 ${result.p99.toFixed(1)} ms, ${result.errors} errors${ratio}, ` +
+        `${mb.toFixed(0)} MB, ${cpuUs.toFixed(0)} µs CPU per request; load average ${load()}`,
     );
+  }
 
-    // The scenario replay against the API: its ceiling is the lower of a bare connection per request
-    // (as the simulator connects) and a single-row insert; no answer may take over 0.3 s.
-    const actions = parseScenario(readFileSync(options.scenario ?? DEFAULT_SCENARIO, "utf8")).slice(
-      0,
-      options.replayActions,
-    );
-    phase("scenario replay", actions.length);
+  /** The scenario replayed against the server's API at `c` clients (after a warm-up), as a row; memory after it. */
+  async function replay(server: Server, name: string, row: Omit<Row, "result" | "connections">, limitMb: number) {
+    await warmUpApi(server.api, `bench warm-up ${name}`);
     const { value: summary, cpuMs } = await observe(server.pid, () =>
       simulate({
         bases: [server.api],
-        actions,
+        actions: replayed,
         concurrency: c,
-        username: "simulator",
         password: SIM_PASSWORD,
-        timeoutMs: options.replayTimeout ?? 300,
+        timeoutMs,
         onProgress: (done, errors) => progress.update(done, `${errors} errors`),
       }),
     );
-    const replay: Result = {
-      name: "scenario replay (API)",
+    const result: Result = {
+      name: `scenario replay (API), ${name}`,
       requests: summary.actions,
       seconds: summary.seconds,
       rate: summary.actions / summary.seconds,
@@ -429,115 +186,189 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
       max: summary.latency.max,
       errors: summary.errors,
     };
-    const ceiling = close.rate <= insert.rate ? close : insert;
-    rows.push({
-      result: replay,
-      connections: c,
-      ceiling,
-      target: { share: 0.4, p99: 300, max: 300 },
-      cpuUs: (cpuMs * 1000) / summary.actions,
-    });
+    rows.push({ result, connections: c, ...row, cpuUs: (cpuMs * 1000) / summary.actions });
+    loads.push(loadavg()[0] as number);
+    const mb = residentMb(server.pid);
+    memory.push({ name: `${name} (the server process)`, mb, limit: limitMb });
     log(
-      `${replay.name}: ${replay.rate.toFixed(0)}/s, ${summary.errors} errors ${JSON.stringify(summary.errorsByKind)}`,
+      `${result.name}: ${result.rate.toFixed(0)}/s, p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms, ` +
+        `${summary.errors} errors ${JSON.stringify(summary.errorsByKind)}; ${mb.toFixed(0)} MB resident after it; ` +
+        `load average ${load()}`,
     );
-    progress.end();
+  }
+
+  phase("starting the server on PostgreSQL");
+  const server = await startServer({ url: options.database }, options);
+  try {
+    log(`server answered its first page ${server.startMs.toFixed(0)} ms after start`);
+    const cookies = await signIn(server.web, info, samples(info).home);
+    const warmUp = Math.min(seconds, WARM_UP_SECONDS);
+    const warmUps = readWorkloads(server, info, cookies, c, warmUp);
+
+    // 1. Signed out, nothing written meanwhile: the ceiling is a bare server answering the same bytes.
+    const reads = readWorkloads(server, info, cookies, c, seconds);
+    for (const page of ["public", "user"] as const) {
+      phase(`${page} timeline signed out: warm-up, bare ceiling, load (about ${duration(warmUp + 2 * seconds)})`);
+      await warmUps[page]().catch(() => undefined); // caches and the JIT
+      const ceiling = await bareServing(page, {
+        web: server.web,
+        info,
+        port: options.port + 3,
+        connections: c,
+        seconds,
+      });
+      await measure(server, reads[page], { ceiling, target: TARGETS.signedOut });
+    }
+
+    // 2. The same pages while the scenario writes at a steady pace, and their SQL measured meanwhile.
+    const writing = `, writes at ${writeRate}/s`;
+    const readsWriting = readWorkloads(server, info, cookies, c, seconds, writing);
+    const sqlWriting = sqlCeilings(options.database, info, c, seconds, writing);
+    await warmUpApi(server.api, "bench warm-up paced");
+    for (const page of ["public", "user"] as const) {
+      phase(`${page} timeline with ${writeRate} writes/s: SQL ceiling, load (about ${duration(2 * seconds)})`);
+      const writes = startPacedWrites({
+        api: server.api,
+        password: SIM_PASSWORD,
+        actions: scenario,
+        rate: writeRate,
+        timeoutMs,
+        name: `scenario writes at ${writeRate}/s, beside GET ${page === "public" ? "/public" : "/USERNAME"}`,
+        prefix: `paced ${page} ${Date.now().toString(36)}-`,
+      });
+      const ceiling = await sqlWriting[page]();
+      await measure(server, readsWriting[page], { ceiling, target: TARGETS.whileWriting });
+      const writer = await writes.stop();
+      rows.push({ result: writer, connections: 32 });
+      log(
+        `${writer.name}: ${writer.rate.toFixed(0)}/s, ${writer.errors} errors ${JSON.stringify(writer.errorsByKind)}`,
+      );
+    }
+
+    // 3. The signed-in home timeline of heavy followers, against its SQL.
+    const sql = sqlCeilings(options.database, info, c, seconds);
+    phase(`home timeline signed in: SQL ceiling, warm-up, load (about ${duration(2 * seconds + warmUp)})`);
+    const homeCeiling = await sql.home();
+    await warmUps.home().catch(() => undefined);
+    await measure(server, reads.home, { ceiling: homeCeiling, target: TARGETS.home });
+
+    // 4. Growth: the same reads on smaller databases, alternating with this one.
+    for (const growthDatabase of options.growthDatabases ?? []) {
+      phase(
+        `growth: the same reads on a smaller database (about ${duration(3 * (1 + 2 * GROWTH_ROUNDS) * options.growthSeconds)})`,
+      );
+      growth.push(await growthCheck(server, info, cookies, growthDatabase, options, log));
+    }
+
+    // 5. The scenario against the API on PostgreSQL; its ceiling is pgbench's single-row insert.
+    phase(`bare Elysia and insert ceilings (about ${duration(3 * seconds)})`);
+    const { keepAlive, close } = await bareElysia(options.port + 3, c, seconds);
+    const insert = await sql.insert();
+    rows.push(
+      { result: keepAlive, connections: c },
+      { result: close, connections: c },
+      { result: insert, connections: c },
+    );
+    log(
+      `bare: ${keepAlive.rate.toFixed(0)}/s, with close ${close.rate.toFixed(0)}/s; insert ${insert.rate.toFixed(0)}/s`,
+    );
+    phase("scenario replay, PostgreSQL", replayed.length);
+    await replay(server, "PostgreSQL", { ceiling: insert, target: TARGETS.replayPostgres }, TARGETS.memoryPostgresMb);
   } catch (error) {
     progress.fail();
     throw error;
   } finally {
     await server.stop();
   }
+
+  // 6. The same replay on the embedded database, started as `npm start` without DATABASE_URL.
+  phase("scenario replay, embedded database on a new DATA_DIR", replayed.length);
+  const dataDir = mkdtempSync(join(tmpdir(), "minitwit-bench-embedded-"));
+  let embeddedStartMs = Number.NaN;
+  try {
+    const embedded = await startServer({ dataDir }, { port: options.port });
+    embeddedStartMs = embedded.startMs;
+    try {
+      await replay(embedded, "embedded", { target: TARGETS.replayEmbedded }, TARGETS.memoryEmbeddedMb);
+    } finally {
+      await embedded.stop();
+    }
+    progress.end();
+  } catch (error) {
+    progress.fail();
+    throw error;
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
   await seedInfo(options.database); // removes the rows inserted by this run
-  return { machine: description, sizes, rows, rssMb, startMs: server.startMs, growth, command, date };
+  return {
+    machine: `${description}, ${load()} at the end`,
+    sizes,
+    rows,
+    memory,
+    readPeakMb,
+    loads,
+    startMs: server.startMs,
+    embeddedStartMs,
+    growthRounds: GROWTH_ROUNDS,
+    growth,
+    command,
+    date,
+  };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
-const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : "–");
-const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "–");
-const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "–");
-
-/** The report as Markdown: the table, then the machine, sizes, memory, start and growth. */
-export function render(report: BenchReport): string {
-  const lines = [
-    "| workload | conc. | req/s | p50 ms | p99 ms | max ms | errors | ceiling | ratio | target | met | server CPU µs/req |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- | ---: |",
-  ];
-  for (const { result: r, connections, ceiling, target, cpuUs } of report.rows) {
-    const ratio = ceiling ? r.rate / ceiling.rate : Number.NaN;
-    const met = target
-      ? r.errors === 0 &&
-        ratio >= target.share &&
-        (target.p99 === undefined || r.p99 <= target.p99) &&
-        (target.max === undefined || r.max <= target.max)
-      : undefined;
-    lines.push(
-      `| ${r.name} | ${connections} | ${f0(r.rate)} | ${f2(r.p50)} | ${f2(r.p99)} | ${f1(r.max)} | ${r.errors} | ` +
-        `${ceiling ? `${ceiling.name}: ${f0(ceiling.rate)}/s, p50 ${f2(ceiling.p50)} ms` : ""} | ` +
-        `${ceiling ? `${f0(ratio * 100)} %` : ""} | ` +
-        `${target ? `≥ ${target.share * 100} %${target.max ? `, max ≤ ${target.max} ms` : target.p99 ? `, p99 ≤ ${target.p99} ms` : ""}` : ""} | ` +
-        `${met === undefined ? "" : met ? "yes" : "**no**"} | ${cpuUs === undefined ? "" : f0(cpuUs)} |`,
-    );
+/** Each page's p50 on a smaller twin and on the main database, alternating short runs. */
+async function growthCheck(
+  server: Server,
+  info: SeedInfo,
+  cookies: string[],
+  growthDatabase: string,
+  options: BenchOptions,
+  log: (line: string) => void,
+): Promise<BenchReport["growth"][number]> {
+  const c = options.connections;
+  const small = await seedInfo(growthDatabase);
+  const timelines: BenchReport["growth"][number]["timelines"] = [];
+  const other = await startServer({ url: growthDatabase }, { ...options, port: options.port + 4 });
+  try {
+    const otherCookies = await signIn(other.web, small.info, samples(small.info).home);
+    const runs = {
+      large: readWorkloads(server, info, cookies, c, options.growthSeconds),
+      small: readWorkloads(other, small.info, otherCookies, c, options.growthSeconds),
+    };
+    // Alternating short runs on both sizes, so that the other load on the machine weighs on both alike.
+    for (const key of ["public", "user", "home"] as const) {
+      await runs.small[key]().catch(() => undefined);
+      const p50 = { large: [] as number[], small: [] as number[] };
+      let name = "";
+      for (let round = 0; round < GROWTH_ROUNDS; round++) {
+        for (const size of ["large", "small"] as const) {
+          const result = await runs[size][key]();
+          name = result.name;
+          p50[size].push(result.p50);
+        }
+      }
+      timelines.push({ name, small: median(p50.small), large: median(p50.large) });
+      log(`growth ${name}: p50 ${median(p50.small).toFixed(2)} ms and ${median(p50.large).toFixed(2)} ms`);
+    }
+  } finally {
+    await other.stop();
   }
-  const s = report.sizes;
-  lines.push(
-    "",
-    `- Machine: ${report.machine}; server, PostgreSQL and load generators share it.`,
-    `- Sizes: ${s.users} users, ${s.follows} follows, ${s.messages} messages (${s.flagged} flagged).`,
-    `- Memory: the server process peaked at ${f0(report.rssMb)} MB resident under the read load (target ≤ 150 MB): ${
-      report.rssMb <= 150 ? "met" : "**missed**"
-    }.`,
-    `- Start: first page served ${f0(report.startMs)} ms after the process started, migrated PostgreSQL (target ≤ 1000 ms): ${
-      report.startMs <= 1000 ? "met" : "**missed**"
-    }.`,
-  );
-  for (const g of report.growth) {
-    const same =
-      g.sizes.users === s.users ? "same users and follows" : `${g.sizes.users} users, ${g.sizes.follows} follows`;
-    lines.push(
-      "",
-      `Growth: median p50 of ${GROWTH_ROUNDS} alternating runs at ${g.sizes.messages} messages (${same}) and at ${s.messages}, same load:`,
-      "",
-      "| timeline | p50 ms, small | p50 ms, large | ratio | target ≤ 1.5 |",
-      "| --- | ---: | ---: | ---: | --- |",
-      ...g.timelines.map(
-        (t) =>
-          `| ${t.name} | ${f2(t.small)} | ${f2(t.large)} | ${f2(t.large / t.small)} | ${t.large / t.small <= 1.5 ? "met" : "**missed**"} |`,
-      ),
-    );
-  }
-  lines.push("", `Command: \`${report.command}\`, ${report.date}.`);
-  return lines.join("\n");
-}
-
-const START = "<!-- bench:start -->";
-const END = "<!-- bench:end -->";
-
-/** Puts the report between the markers of docs/performance.md, keeping the prose around it. */
-export function writeDocs(markdown: string, path = join(ROOT, "docs", "performance.md")): void {
-  const block = `${START}\n${markdown}\n${END}`;
-  const old = existsSync(path) ? readFileSync(path, "utf8") : `# Performance\n\n${START}\n${END}\n`;
-  const from = old.indexOf(START);
-  const to = old.indexOf(END);
-  const text = from >= 0 && to > from ? old.slice(0, from) + block + old.slice(to + END.length) : `${old}\n${block}\n`;
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
+  return { sizes: small.sizes, timelines };
 }
 
 const USAGE = `usage: npm run bench -- [--database URL] [--growth-database URL]... [options]
   --database URL          seeded PostgreSQL database to measure (default DATABASE_URL)
   --growth-database URL   a smaller twin for the growth check, repeatable
-  --seconds N             seconds per read workload (default 20)
+  --seconds N             seconds per read workload and per ceiling (default 20)
   --growth-seconds N      seconds per workload of the growth check (default 4)
-  --connections N         concurrent connections (default 32)
+  --connections N         concurrent connections and replay clients (default 32)
   --port N                first of seven consecutive loopback ports (default 6501)
   --pool N                DATABASE_POOL of the server under test (default: the program's)
   --scenario FILE         simulator scenario to replay (default the course's)
-  --replay-actions N      replay only the first N actions
-  --replay-timeout MS     per-request timeout of the replay (default 300)
+  --replay-actions N      replay only the first N actions (on both databases)
+  --replay-timeout MS     per-request timeout of the replays and paced writes (default 300)
+  --write-rate N          scenario actions per second beside the second phase's reads (default 100)
   --write                 put the table into docs/performance.md
   --quiet                 only the table on stdout: no progress or findings on stderr
 Progress goes to stderr: one line redrawn on a terminal, a line per phase otherwise.`;
@@ -556,6 +387,7 @@ async function main(argv: string[]): Promise<number> {
       scenario: { type: "string" },
       "replay-actions": { type: "string" },
       "replay-timeout": { type: "string" },
+      "write-rate": { type: "string" },
       write: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
@@ -579,6 +411,7 @@ async function main(argv: string[]): Promise<number> {
       scenario: values.scenario,
       replayActions: positiveInteger(values["replay-actions"], "replay-actions"),
       replayTimeout: positiveInteger(values["replay-timeout"], "replay-timeout"),
+      writeRate: positiveInteger(values["write-rate"], "write-rate"),
       progress: createProgress({ name: "bench", quiet: values.quiet }),
     },
     // Without passwords that a URL may hold.

@@ -31,8 +31,10 @@ export interface WrkOptions {
   connections: number;
   seconds: number;
   /** Lua expression of the request path; `k` is a random integer from 0 to `choices - 1`. */
-  path: string;
+  path?: string;
   choices?: number;
+  /** Instead of `path` and `choices`: one of these paths at random. */
+  paths?: string[];
   /** Cookie header per choice `k` (index k + 1 in Lua), when signed in. */
   cookies?: string[];
   /** Every answer must have this status to count as a success. */
@@ -42,16 +44,21 @@ export interface WrkOptions {
 
 /** Runs wrk with one thread (it needs a fraction of a core at these rates) and a Lua script. */
 export async function wrk(options: WrkOptions): Promise<Result> {
-  const cookies = options.cookies ? `{${options.cookies.map((c) => JSON.stringify(c)).join(",")}}` : "nil";
+  const list = (strings: string[] | undefined) =>
+    strings ? `{${strings.map((c) => JSON.stringify(c)).join(",")}}` : "nil";
+  const choices = options.paths?.length ?? options.choices ?? 1;
+  const path = options.paths ? "paths[k + 1]" : options.path;
+  if (!path) throw new Error("wrk: no path");
   const script = `
-local choices, cookies, expected = ${options.choices ?? 1}, ${cookies}, ${options.status ?? 200}
+local choices, cookies, expected = ${choices}, ${list(options.cookies)}, ${options.status ?? 200}
+local paths = ${list(options.paths)}
 bad = 0
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) math.randomseed(os.time() + math.floor(os.clock() * 1e6)) end
 function request()
   local k = math.random(0, choices - 1)
-  local path = ${options.path}
+  local path = ${path}
   if cookies then return wrk.format("GET", path, { Cookie = cookies[k + 1] }) end
   return wrk.format("GET", path)
 end

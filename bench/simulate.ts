@@ -23,6 +23,11 @@ export interface Action {
 /** The course's simulator scenario (public course data), kept in the repository beside this file. */
 export const DEFAULT_SCENARIO = fileURLToPath(new URL("./minitwit_scenario.csv", import.meta.url));
 
+/** The actions with every user renamed (`prefix` + name), so that a replay can register them anew. */
+export function renamed(actions: Action[], prefix: string): Action[] {
+  return actions.map((a) => ({ ...a, user: prefix + a.user, other: a.other && prefix + a.other }));
+}
+
 /** Tab-separated lines: id, delay, unix ms, command, user, then email and password / text / other user. */
 export function parseScenario(text: string): Action[] {
   const actions: Action[] = [];
@@ -58,6 +63,8 @@ export interface SimulateOptions {
   onOutcome?: (action: Action, outcome: number | string) => void;
   /** Checked before each action is taken: true stops the replay there (the soak's deadline). */
   shouldStop?: () => boolean;
+  /** Actions per second: action i starts no earlier than i / rate seconds after the start (default: at once). */
+  rate?: number;
 }
 
 export interface Summary {
@@ -177,14 +184,25 @@ export async function simulate(options: SimulateOptions): Promise<Summary> {
     }
   }
 
+  const started = performance.now();
   let next = 0;
   const lastOf = new Map<string, Promise<void>>();
   async function client(): Promise<void> {
     while (next < actions.length && !options.shouldStop?.()) {
-      const action = actions[next++] as Action;
+      const index = next++;
+      const action = actions[index] as Action;
       const previous = lastOf.get(action.user);
       const answered = Promise.withResolvers<void>();
       lastOf.set(action.user, answered.promise);
+      if (options.rate) {
+        await Bun.sleep(Math.max(0, started + (index * 1000) / options.rate - performance.now()));
+        if (options.shouldStop?.()) {
+          // Not taken: whoever waits for this action or this registration goes on (and stops too).
+          answered.resolve();
+          if (action.command === "register") registered.get(action.user)?.resolve();
+          break;
+        }
+      }
       await previous;
       if ((action.command === "follow" || action.command === "unfollow") && action.other) {
         await registered.get(action.other)?.promise;
@@ -197,9 +215,8 @@ export async function simulate(options: SimulateOptions): Promise<Summary> {
     }
   }
 
-  const start = performance.now();
   await Promise.all(Array.from({ length: concurrency }, client));
-  const seconds = (performance.now() - start) / 1000;
+  const seconds = (performance.now() - started) / 1000;
   const sorted = latencies.slice(0, timed).sort();
   return {
     actions: done,
@@ -242,6 +259,7 @@ const USAGE = `usage: npm run simulate -- [--base URL]... [--scenario FILE] [--c
   --concurrency N    concurrent clients (default 32)
   --timeout MS       per-request timeout (default 300, as the course's simulator)
   --limit N          replay only the first N actions
+  --rate N           actions per second, evenly paced (default: each as soon as a client is free)
   --username NAME    simulator credential (default simulator)
   --password PWD     (default super_safe!)
   --record FILE      write every action's outcome there, one line each: unix ms, scenario id, status
@@ -258,6 +276,7 @@ export async function main(argv: string[]): Promise<number> {
       concurrency: { type: "string" },
       timeout: { type: "string" },
       limit: { type: "string" },
+      rate: { type: "string" },
       username: { type: "string" },
       password: { type: "string" },
       record: { type: "string" },
@@ -284,6 +303,7 @@ export async function main(argv: string[]): Promise<number> {
     actions,
     concurrency: positiveInteger(values.concurrency, "concurrency") ?? 32,
     timeoutMs: positiveInteger(values.timeout, "timeout") ?? 300,
+    rate: positiveInteger(values.rate, "rate"),
     username: values.username,
     password: values.password,
     onProgress: (done, errors) => progress.update(done, `${errors} errors`),

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { positiveInteger, runCommand } from "./command.ts";
 import { createProgress } from "./progress.ts";
-import { type Action, DEFAULT_SCENARIO, parseScenario, percentile, simulate } from "./simulate.ts";
+import { type Action, DEFAULT_SCENARIO, parseScenario, percentile, renamed, simulate } from "./simulate.ts";
 
 const USAGE = `usage: npm run soak -- [--base URL] [--web URL] [--metrics URL] [--minutes N] [--json]
   --base URL         API base URL (default http://localhost:5001)
@@ -77,11 +77,6 @@ export function residentMb(metricsText: string): number | undefined {
   const line = metricsText.split("\n").find((l) => l.startsWith("process_resident_memory_bytes "));
   const value = Number(line?.split(" ")[1]);
   return Number.isFinite(value) ? Math.round((value / 1_048_576) * 10) / 10 : undefined;
-}
-
-/** The scenario with every user renamed for one pass. */
-function renamed(actions: Action[], prefix: string): Action[] {
-  return actions.map((a) => ({ ...a, user: prefix + a.user, other: a.other && prefix + a.other }));
 }
 
 /** The median of the figures there are; undefined when none. */

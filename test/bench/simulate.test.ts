@@ -62,6 +62,53 @@ describe("[bench] the scenario file", () => {
   });
 });
 
+describe("[bench] the replayer's pace", () => {
+  test("[bench] with a rate, action i starts no earlier than i / rate s, and shouldStop ends a paced replay", async () => {
+    const arrivals: number[] = [];
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () => {
+        arrivals.push(performance.now());
+        return new Response(null, { status: 204 });
+      },
+    });
+    try {
+      const actions: Action[] = Array.from({ length: 20 }, (_, i) => ({
+        id: i,
+        command: "tweet",
+        user: `pace ${i % 4}`,
+        content: "x",
+      }));
+      const started = performance.now();
+      const paced = await simulate({ bases: [`http://127.0.0.1:${server.port}`], actions, concurrency: 8, rate: 50 });
+      expect(paced.errors).toBe(0);
+      expect(arrivals).toHaveLength(20);
+      // 50 per second: one every 20 ms; timers may fire a little late, never early.
+      arrivals.forEach((at, i) => {
+        expect(at - started).toBeGreaterThanOrEqual(i * 20 - 1);
+      });
+      expect(paced.seconds).toBeGreaterThanOrEqual(0.38);
+
+      arrivals.length = 0;
+      const until = performance.now() + 200;
+      const stopped = await simulate({
+        bases: [`http://127.0.0.1:${server.port}`],
+        actions: [...actions, ...actions, ...actions],
+        concurrency: 8,
+        rate: 50,
+        shouldStop: () => performance.now() >= until,
+      });
+      // About 10 in 200 ms, and none of the 60 waits forever for one that was not taken.
+      expect(stopped.actions).toBeGreaterThanOrEqual(8);
+      expect(stopped.actions).toBeLessThanOrEqual(13);
+      expect(arrivals).toHaveLength(stopped.actions);
+    } finally {
+      server.stop(true);
+    }
+  });
+});
+
 describe("[bench] the replayer against the real API", () => {
   test("[bench] each user's actions stay in order and follows wait for both registrations", async () => {
     const actions: Action[] = [];

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { writeDocs } from "../../bench/bench.ts";
+import { writeDocs } from "../../bench/report.ts";
 import { openDb } from "../../src/db.ts";
 import { type Finished, run } from "../run.ts";
 
@@ -64,7 +64,7 @@ describe("[bench] seed and benchmark at small size", () => {
     expect(await Bun.password.verify("minitwit-seed", hash?.pw_hash as string)).toBe(true);
   }, 120_000);
 
-  test("[bench] npm run bench prints the table with throughput and no errors on every workload", async () => {
+  test("[bench] npm run bench prints every target row with its ceiling, ratio and verdict, and no errors", async () => {
     const result = await npm(
       "bench",
       "--",
@@ -80,42 +80,97 @@ describe("[bench] seed and benchmark at small size", () => {
       "4",
       "--port",
       "6550",
+      // On both databases: the embedded one starts on a new folder (initdb) and replays slower.
       "--replay-actions",
-      "1000",
+      "500",
       // The smoke run checks the machinery, not the 0.3 s budget, on a machine that may be busy.
       "--replay-timeout",
       "5000",
     );
     expect(result.code).toBe(0);
-    const rows = result.stdout
+    const tables = result.stdout
       .split("\n")
-      .filter(
-        (l) =>
-          l.startsWith("| ") && !l.startsWith("| ---") && !l.startsWith("| workload") && !l.startsWith("| timeline"),
-      )
+      .filter((l) => l.startsWith("| ") && !l.startsWith("| ---"))
       .map((l) => l.split("|").map((c) => c.trim()));
-    const workloads = rows.filter((c) => c.length === 14).map((c) => c[1]);
-    expect(workloads).toEqual([
+    const header = (first: string) => tables.findIndex((c) => c[1] === first);
+    // The main table: workload, conc., req/s, p50, p99, max, errors, ceiling, ratio, target, met, CPU.
+    const rows = tables.filter((c) => c.length === 14 && c[1] !== "workload");
+    expect(rows.map((c) => c[1])).toEqual([
       "GET /public",
       "GET /USERNAME",
+      "GET /public, writes at 100/s",
+      "scenario writes at 100/s, beside GET /public",
+      "GET /USERNAME, writes at 100/s",
+      "scenario writes at 100/s, beside GET /USERNAME",
       "GET / signed in",
       "bare Elysia, keep-alive",
       "bare Elysia, Connection: close",
       "pgbench: messages/insert (single row)",
-      "scenario replay (API)",
+      "scenario replay (API), PostgreSQL",
+      "scenario replay (API), embedded",
     ]);
-    for (const c of rows.filter((c) => c.length === 14)) {
+    for (const c of rows) {
       expect(Number(c[3])).toBeGreaterThan(0); // req/s
-      expect(c[7]).toBe("0"); // errors
+      expect(c[7]).toBe("0"); // errors, the paced writers' own included
     }
+    const row = (name: string) => rows.find((c) => c[1] === name) as string[];
+    // Each target row names its ceiling, has a ratio, its target and a verdict.
+    const ceilings: [string, RegExp, string][] = [
+      ["GET /public", /^bare Bun\.serve, the same page \([\d.]+ KB\): \d+\/s/, "0 errors, ≥ 25 %, p99 ≤ 10 ms"],
+      [
+        "GET /USERNAME",
+        /^bare Bun\.serve, the same 200 pages \([\d.]+ KB mean\): \d+\/s/,
+        "0 errors, ≥ 25 %, p99 ≤ 10 ms",
+      ],
+      [
+        "GET /public, writes at 100/s",
+        /^pgbench: messages\/public_timeline, writes at 100\/s: \d+\/s/,
+        "0 errors, ≥ 100 %, p99 ≤ 25 ms",
+      ],
+      [
+        "GET /USERNAME, writes at 100/s",
+        /^pgbench: users\/by_name \+ messages\/user_timeline, writes at 100\/s: \d+\/s/,
+        "0 errors, ≥ 100 %, p99 ≤ 25 ms",
+      ],
+      ["GET / signed in", /^pgbench: messages\/home_timeline: \d+\/s/, "0 errors, ≥ 50 %, p99 ≤ 50 ms"],
+      ["scenario replay (API), PostgreSQL", /^pgbench: messages\/insert \(single row\): \d+\/s/, "0 errors, ≥ 40 %"],
+    ];
+    for (const [name, ceiling, target] of ceilings) {
+      const c = row(name);
+      expect(c[8]).toMatch(ceiling);
+      expect(c[9]).toMatch(/^\d+ %$/);
+      expect(c[10]).toBe(target);
+      expect(["yes", "**no**"]).toContain(c[11] as string);
+    }
+    const embedded = row("scenario replay (API), embedded");
+    expect(embedded[10]).toBe("0 errors, max ≤ 150 ms");
+    expect(["yes", "**no**"]).toContain(embedded[11] as string);
+    // The paced writers went at about their pace (a second of pgbench and a second of wrk, loosely).
+    for (const name of [
+      "scenario writes at 100/s, beside GET /public",
+      "scenario writes at 100/s, beside GET /USERNAME",
+    ]) {
+      expect(Number(row(name)[3])).toBeGreaterThan(50);
+      expect(Number(row(name)[3])).toBeLessThan(110);
+    }
+    const memory = tables.slice(
+      header("resident memory after the replay") + 1,
+      header("resident memory after the replay") + 3,
+    );
+    expect(memory.map((c) => [c[1], c[3]])).toEqual([
+      ["PostgreSQL (the server process)", "≤ 150 MB"],
+      ["embedded (the server process)", "≤ 300 MB"],
+    ]);
+    for (const c of memory) expect(Number(c[2])).toBeGreaterThan(10);
     expect(result.stdout).toContain("Sizes: 200 users");
     expect(result.stdout).toMatch(/first page served \d+ ms after the process started/);
-    expect(rows.filter((c) => c.length === 7).map((c) => c[1])).toEqual([
+    expect(result.stdout).toMatch(/embedded database on a new folder: \d+ ms/);
+    expect(tables.filter((c) => c.length === 7 && c[1] !== "timeline").map((c) => c[1])).toEqual([
       "GET /public",
       "GET /USERNAME",
       "GET / signed in",
     ]);
-  }, 120_000);
+  }, 180_000);
 
   test("[bench] named queries run as prepared statements on PostgreSQL, parsed and planned once", async () => {
     const db = await openDb({ url: urlOf(names[0] as string), pool: 1 });
