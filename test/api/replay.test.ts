@@ -25,9 +25,9 @@ test("[api] the scenario computes to 200 users, 11,306 messages and 6,265 follow
   expect(totals(expectedState(actions))).toEqual({ users: 200, messages: 11_306, follows: 6_265 });
 });
 
-// 32 clients on both databases, as the benchmark. The embedded database runs every query on the
-// program's one thread; with shared_buffers at 32 MB and initdb's memory collected its slowest answers at
-// 32 clients were 84 and 107 ms here (at 16 clients before them: 66-292 ms). The replay starts after a `sync` (see
+// 32 clients on both databases, as the benchmark. The embedded database runs its queries on a thread of
+// its own (src/pglite-worker.ts); on the program's one thread, with shared_buffers at 32 MB and initdb's
+// memory collected, its slowest answers at 32 clients were 84 and 107 ms here (at 16 clients: 66-292 ms). The replay starts after a `sync` (see
 // settleDisk): without it, CI's earlier steps' writes were flushed mid-replay and PostgreSQL's commits
 // waited behind them (a burst of 5-27 timeouts).
 const CLIENTS = 32;
