@@ -222,15 +222,15 @@ export function simulatorRoutes({ config, db, metrics }: Deps) {
           const key = `user:${params.username}:${no}`;
           let ids: string | undefined;
           let author: { id: number } | undefined;
-          if (listings.has(key)) {
-            // Kept: one query reads the user and the ids together.
+          if (listings.asked(key)) {
+            // Kept, or worth keeping from now on: one query reads the user and the ids together.
             const found = await userPage(db, params.username, no);
             author = found?.user;
             ids = found?.ids;
           } else {
             author = await userByName(db, params.username);
             // Only names of real users are remembered as asked for; from the second time on, kept.
-            if (author && listings.wanted(key)) ids = (await userPage(db, params.username, no))?.ids;
+            if (author) listings.wanted(key);
           }
           if (!author) throw notFound("Unknown user");
           const authorId = author.id;

@@ -75,6 +75,11 @@ export class RenderCache<V> {
     return false;
   }
 
+  /** Whether `key` is kept or was asked for lately (as `wanted` says), without remembering it. */
+  asked(key: string): boolean {
+    return this.entries.has(key) || this.seen.has(key);
+  }
+
   /** Whether anything is kept for `key`, rendered from whatever ids. */
   has(key: string): boolean {
     return this.entries.has(key);
@@ -96,6 +101,7 @@ export class RenderCache<V> {
 
   set(key: string, ids: string, value: V): V {
     this.delete(key);
+    this.seen.delete(key);
     const bytes = this.sizeOf(value) + ids.length + key.length;
     if (bytes > this.budget) return value;
     this.entries.set(key, { ids, value, bytes });

@@ -77,6 +77,11 @@ describe("[cache] RenderCache", () => {
     expect(cache.wanted("user:ada")).toBe(true);
     expect(cache.wanted("user:bob")).toBe(true);
     expect(cache.wanted("user:bob")).toBe(false);
+    // `asked` tells the same without remembering anything.
+    expect(cache.asked("user:carol")).toBe(false);
+    expect(cache.asked("user:carol")).toBe(false);
+    expect(cache.asked("user:bob")).toBe(true);
+    expect(cache.asked("user:ada")).toBe(true);
   });
 
   test("[cache] the least recently used entries go first once the budget is passed", () => {
