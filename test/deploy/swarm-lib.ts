@@ -30,11 +30,24 @@ export async function until<T>(
 /**
  * The root namespace's Docker engine: the one that answers, or a `dockerd` started now (its log in
  * `work`). Returns the process it started, for `stopEngine`; nothing when one was already running.
+ *
+ * Started without the userland proxy (`--userland-proxy=false`): the tests' clients run on the Docker
+ * host itself and reach the published ports at 127.0.0.1, which Docker otherwise serves by copying every
+ * connection through a `docker-proxy` process (half a core at the replay's rate, beside the stack on two
+ * cores). Without it the kernel forwards them (NAT), as it does for clients from other hosts in production.
  */
 export async function startEngine(work: string): Promise<Bun.Subprocess | undefined> {
   const answers = async () => ((await run(["docker", "info"])).code === 0 ? true : undefined);
-  if (await answers()) return undefined;
-  const dockerd = Bun.spawn(["dockerd"], { stdout: Bun.file(join(work, "dockerd.log")), stderr: "inherit" });
+  if (await answers()) {
+    console.error(
+      "[deploy] using the Docker engine that was already running: unless it was started with " +
+        "--userland-proxy=false, the test's loopback traffic goes through docker-proxy (slower than without)",
+    );
+    return undefined;
+  }
+  // dockerd logs on stderr.
+  const log = Bun.file(join(work, "dockerd.log"));
+  const dockerd = Bun.spawn(["dockerd", "--userland-proxy=false"], { stdout: "ignore", stderr: log });
   await until("dockerd answering", 60, answers);
   return dockerd;
 }
