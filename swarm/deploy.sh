@@ -53,18 +53,26 @@ log() { printf '%s deploy: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 spec_image() { docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "$1" | sed 's/@sha256:.*//'; }
 
 # Why the latest tasks of a service stopped, for the log of a failed deploy: their states and errors,
-# and the last health checks of the task Swarm's update names (when its container is on this node).
+# and the last health checks of the newest task of the new image that has them (its container, stopped
+# or not, on this node). Not only the task Swarm's update message names: by the time the rollback is
+# seen, that message may name none, or a task that was stopped before its first check.
 why() {
-  local task container
+  local task container checks
   docker service ps "$1" --no-trunc --filter desired-state=shutdown \
     --format '  {{.Name}} {{.Image}}: {{.CurrentState}} {{.Error}}' | sed 's/@sha256:[0-9a-f]*//' | head -n 6 >&2 || true
-  task=$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.Message}}{{end}}' "$1" |
-    grep -o 'task [a-z0-9]*' | cut -d' ' -f2 || true)
-  [ -n "$task" ] || return 0
-  container=$(docker inspect --format '{{.Status.ContainerStatus.ContainerID}}' "$task" 2>/dev/null || true)
-  [ -n "$container" ] || return 0
-  docker inspect --format '{{range .State.Health.Log}}  health check exit {{.ExitCode}}: {{.Output}}{{println}}{{end}}' \
-    "$container" 2>/dev/null | grep . | tail -n 3 >&2 || true
+  for task in $(docker service ps -q --no-trunc --filter desired-state=shutdown "$1" 2>/dev/null || true); do
+    [ "$(docker inspect --format '{{.Spec.ContainerSpec.Image}}' "$task" 2>/dev/null | sed 's/@sha256:.*//')" = "$image" ] ||
+      continue
+    container=$(docker inspect --format '{{.Status.ContainerStatus.ContainerID}}' "$task" 2>/dev/null || true)
+    [ -n "$container" ] || continue
+    checks=$(docker inspect --format \
+      '{{if .State.Health}}{{range .State.Health.Log}}  health check exit {{.ExitCode}}: {{.Output}}{{println}}{{end}}{{end}}' \
+      "$container" 2>/dev/null | grep . | tail -n 3 || true)
+    if [ -n "$checks" ]; then
+      printf '%s\n' "$checks" >&2
+      return 0
+    fi
+  done
 }
 
 # Waits for the migration job's current run (its job iteration; earlier runs of the same tag do not
