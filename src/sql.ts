@@ -33,6 +33,7 @@ import flaggedIndex from "../sql/migrations/0004_flagged_index.sql" with { type:
 import nameKeys from "../sql/migrations/0005_name_keys.sql" with { type: "text" };
 import loginFailures from "../sql/migrations/0006_login_failures.sql" with { type: "text" };
 import sessions from "../sql/migrations/0007_sessions.sql" with { type: "text" };
+import publicIndexAuthor from "../sql/migrations/0008_public_index_author.sql" with { type: "text" };
 import schemaApplied from "../sql/schema/applied.sql" with { type: "text" };
 import schemaRecord from "../sql/schema/record.sql" with { type: "text" };
 import sessionsAlive from "../sql/sessions/alive.sql" with { type: "text" };
@@ -111,4 +112,5 @@ export const migrations: readonly { readonly name: string; readonly sql: string 
   { name: "0005_name_keys", sql: nameKeys },
   { name: "0006_login_failures", sql: loginFailures },
   { name: "0007_sessions", sql: sessions },
+  { name: "0008_public_index_author", sql: publicIndexAuthor },
 ];

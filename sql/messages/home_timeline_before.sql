@@ -11,7 +11,7 @@ recent AS MATERIALIZED (
     WHERE NOT w.flagged
       AND (w.pub_date, w.id) < (SELECT c.pub_date, c.id FROM messages c WHERE c.id = $3)
     ORDER BY w.pub_date DESC, w.id DESC
-    LIMIT (SELECT CASE WHEN count(*) >= 100 THEN least(40 * count(*), 10000) ELSE 0 END FROM followed)
+    LIMIT (SELECT CASE WHEN count(*) >= 100 THEN least(100 * count(*), 20000) ELSE 0 END FROM followed)
   ) p
   WHERE p.author_id = $2 OR p.author_id IN (SELECT author_id FROM followed)
   ORDER BY p.pub_date DESC, p.id DESC
