@@ -12,14 +12,15 @@ import { seeded } from "./random.ts";
 
 const SEED = 20_261_130;
 const CASES = 1200;
-/** The slowest /health answer allowed while the fuzzer runs. */
-const HEALTH_MAX_MS = 50;
 /**
- * Above this load average per core the machine (shared with other test suites here) makes the
- * program's thread wait 100-600 ms for a CPU now and then, whatever it runs: /health is then held to
- * 1 s (the bug it guards against held it 8 s), and the event-loop check below still applies.
+ * The slowest /health answer allowed while the fuzzer runs, counting the time the program held it: the
+ * probe takes away what its thread and the program's main thread spent waiting for a CPU (on a 2-core
+ * machine shared with other suites that wait alone added 20-25 ms to answers here now and then). The
+ * answer's whole time is held to 1 s (the bug this guards against held it 8 s), and the event-loop
+ * check below applies as well.
  */
-const BUSY_LOAD_PER_CORE = 2;
+const HEALTH_MAX_MS = 50;
+const HEALTH_WALL_MAX_MS = 1000;
 const SIM_AUTH = `Basic ${btoa("simulator:super_safe!")}`;
 
 let app: TestApp;
@@ -258,6 +259,7 @@ describe("[security] JSON of every shape", () => {
     expect(health.failures).toBe(0);
     expect(health.count).toBeGreaterThan(100);
     expect(loopHeld).toBeLessThan(HEALTH_MAX_MS);
-    expect(health.max).toBeLessThan(load > BUSY_LOAD_PER_CORE ? 1000 : HEALTH_MAX_MS);
+    expect(health.heldMax).toBeLessThan(HEALTH_MAX_MS);
+    expect(health.max).toBeLessThan(HEALTH_WALL_MAX_MS);
   }, 180_000);
 });
