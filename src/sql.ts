@@ -49,7 +49,7 @@ import usersCredentials from "../sql/users/credentials.sql" with { type: "text" 
 import usersFillNameKeys from "../sql/users/fill_name_keys.sql" with { type: "text" };
 import usersInsert from "../sql/users/insert.sql" with { type: "text" };
 import usersNames from "../sql/users/names.sql" with { type: "text" };
-import usersPageByName from "../sql/users/page_by_name.sql" with { type: "text" };
+import usersPagesByName from "../sql/users/pages_by_name.sql" with { type: "text" };
 import usersWithoutKey from "../sql/users/without_key.sql" with { type: "text" };
 
 /** Queries by name: the file's path under sql/ without `.sql`. */
@@ -97,7 +97,7 @@ export const queries = {
   "users/fill_name_keys": usersFillNameKeys,
   "users/insert": usersInsert,
   "users/names": usersNames,
-  "users/page_by_name": usersPageByName,
+  "users/pages_by_name": usersPagesByName,
   "users/without_key": usersWithoutKey,
 } as const;
 

@@ -37,6 +37,43 @@ export function coalesce<T>(fn: () => Promise<T>): () => Promise<T> {
   };
 }
 
+/**
+ * `fn` run on a batch of keys at most once at a time: the keys asked for while it runs wait for the next
+ * run, which starts when the current one ends and takes all of them. As with `coalesce`, every caller's
+ * answer comes from a run that started after it asked; a crowd of callers asking for different keys
+ * costs one statement per round trip instead of one each. A failed run fails its own callers only.
+ */
+export function batch<K, V>(fn: (keys: K[]) => Promise<Map<K, V>>): (key: K) => Promise<V | undefined> {
+  type Waiter = { resolve: (value: V | undefined) => void; reject: (error: unknown) => void };
+  let waiting = new Map<K, Waiter[]>();
+  let running = false;
+  const start = () => {
+    const callers = waiting;
+    waiting = new Map();
+    running = true;
+    fn([...callers.keys()])
+      .then(
+        (found) => {
+          for (const [key, waiters] of callers) for (const w of waiters) w.resolve(found.get(key));
+        },
+        (error) => {
+          for (const waiters of callers.values()) for (const w of waiters) w.reject(error);
+        },
+      )
+      .finally(() => {
+        running = false;
+        if (waiting.size > 0) start();
+      });
+  };
+  return (key) =>
+    new Promise<V | undefined>((resolve, reject) => {
+      const waiters = waiting.get(key);
+      if (waiters === undefined) waiting.set(key, [{ resolve, reject }]);
+      else waiters.push({ resolve, reject });
+      if (!running) start();
+    });
+}
+
 const SEEN_LIMIT = 4096;
 
 interface Entry<V> {
@@ -141,14 +178,21 @@ export async function publicIds(db: Queryable, limit: number): Promise<string> {
   return row?.ids ?? "{}";
 }
 
+/** The users of these names and the ids of their newest `limit` unflagged messages, by name; unknown names are absent. */
+export async function userPages(
+  db: Queryable,
+  usernames: string[],
+  limit: number,
+): Promise<Map<string, { user: User; ids: string }>> {
+  const rows = await db.query<User & { ids: string }>("users/pages_by_name", [usernames, limit]);
+  return new Map(rows.map(({ ids, ...user }) => [user.username, { user, ids }]));
+}
+
 /** The user of that name and the ids of their newest `limit` unflagged messages; undefined when unknown. */
 export async function userPage(
   db: Queryable,
   username: string,
   limit: number,
 ): Promise<{ user: User; ids: string } | undefined> {
-  const [row] = await db.query<User & { ids: string }>("users/page_by_name", [username, limit]);
-  if (row === undefined) return undefined;
-  const { ids, ...user } = row;
-  return { user, ids };
+  return (await userPages(db, [username], limit)).get(username);
 }

@@ -3,8 +3,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { postMessage } from "../../src/data/messages.ts";
 import { setFlagged } from "../../src/data/moderation.ts";
-import { coalesce, publicIds, RenderCache, userPage } from "../../src/data/timeline-cache.ts";
+import { batch, coalesce, publicIds, RenderCache, userPage, userPages } from "../../src/data/timeline-cache.ts";
 import { createUser } from "../../src/data/users.ts";
+import { acceptsGzip } from "../../src/web/timeline.ts";
 import { type TestDb, testDb } from "../helpers.ts";
 
 /** A function whose every run waits until the test ends it; `runs` counts the runs started. */
@@ -54,6 +55,77 @@ describe("[cache] coalesce", () => {
     await expect(first).rejects.toThrow("database down");
     expect(await second).toBe(2);
     expect(await read()).toBe(3);
+  });
+});
+
+describe("[cache] batch", () => {
+  /** A batched lookup whose every run waits until the test ends it; `runs` holds each run's keys. */
+  function controlledBatch() {
+    const ends: (() => void)[] = [];
+    const runs: string[][] = [];
+    const read = batch(
+      (keys: string[]) =>
+        new Promise<Map<string, string>>((resolve) => {
+          runs.push(keys);
+          ends.push(() => resolve(new Map(keys.filter((k) => k !== "nobody").map((k) => [k, `${k}@${runs.length}`]))));
+        }),
+    );
+    return { read, ends, runs };
+  }
+
+  test("[cache] keys asked for during a run share the next run, never the one under way", async () => {
+    const { read, ends, runs } = controlledBatch();
+    const ada = read("ada");
+    const bob = read("bob");
+    const ada2 = read("ada");
+    const nobody = read("nobody");
+    expect(runs).toEqual([["ada"]]);
+    let bobValue: string | undefined;
+    bob.then((v) => {
+      bobValue = v;
+    });
+    ends[0]?.();
+    expect(await ada).toBe("ada@1");
+    await Bun.sleep(0);
+    // The run under way ended: everything asked for during it went into one new run, each key once.
+    expect(runs).toEqual([["ada"], ["bob", "ada", "nobody"]]);
+    expect(bobValue).toBeUndefined();
+    ends[1]?.();
+    expect(await bob).toBe("bob@2");
+    expect(await ada2).toBe("ada@2");
+    expect(await nobody).toBeUndefined();
+  });
+
+  test("[cache] a failed run fails its own callers only; the next callers get a fresh run", async () => {
+    let n = 0;
+    const read = batch(async (keys: string[]) => {
+      n++;
+      if (n === 1) throw new Error("database down");
+      return new Map(keys.map((k) => [k, n]));
+    });
+    const first = read("ada");
+    const second = read("bob");
+    await expect(first).rejects.toThrow("database down");
+    expect(await second).toBe(2);
+    expect(await read("ada")).toBe(3);
+  });
+});
+
+describe("[cache] acceptsGzip", () => {
+  const accepts = (value?: string) =>
+    acceptsGzip(new Request("http://localhost/", { headers: value === undefined ? {} : { "accept-encoding": value } }));
+
+  test("[cache] gzip is sent only to a request that names it (or *) without q=0", () => {
+    expect(accepts()).toBe(false);
+    expect(accepts("")).toBe(false);
+    expect(accepts("identity")).toBe(false);
+    expect(accepts("br, deflate")).toBe(false);
+    expect(accepts("gzip")).toBe(true);
+    expect(accepts("gzip, deflate, br, zstd")).toBe(true);
+    expect(accepts("br;q=1.0, GZIP;q=0.5")).toBe(true);
+    expect(accepts("*")).toBe(true);
+    expect(accepts("gzip;q=0")).toBe(false);
+    expect(accepts("gzip; q=0.0, br")).toBe(false);
   });
 });
 
@@ -134,5 +206,13 @@ describe("[cache] the ids queries", () => {
     expect(await publicIds(store.db, 31)).toBe(`{${m4},${m3},${m1},${m0}}`);
     expect((await userPage(store.db, "ada", 31))?.ids).toBe(`{${m4},${m0}}`);
     expect(await userPage(store.db, "nobody", 31)).toBeUndefined();
+    // Several names in one statement: each with its own ids, unknown names absent.
+    const pages = await userPages(store.db, ["bob", "nobody", "ada"], 2);
+    expect([...pages.keys()].sort()).toEqual(["ada", "bob"]);
+    expect(pages.get("ada")?.ids).toBe(`{${m4},${m0}}`);
+    expect(pages.get("bob")).toEqual({
+      user: { id: bob, username: "bob", email: "bob@example.com" },
+      ids: `{${m3},${m1}}`,
+    });
   });
 });

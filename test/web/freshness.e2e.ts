@@ -176,32 +176,76 @@ describe("[fresh] two replicas on one PostgreSQL", () => {
 
   test("[fresh] under 16 concurrent readers, every read shows every write acknowledged before it was sent", async () => {
     let stop = false;
-    let reads = 0;
+    const reads = { public: 0, profiles: 0 };
+    // Readers of /public, /msgs and both profiles: the profiles' checks are batched (one statement for
+    // the names asked for meanwhile), /public's coalesced.
+    const paths = [`${b.web}/public`, `${b.api}/msgs?no=5`, `${b.web}/ada`, `${b.web}/bob`];
     const readers = Array.from({ length: 16 }, async (_, i) => {
+      const path = paths[i % paths.length] as string;
       while (!stop) {
-        const reply = await fetch(i % 2 ? `${b.web}/public` : `${b.api}/msgs?no=5`, { headers: AUTH });
+        const reply = await fetch(path, { headers: AUTH });
         expect(reply.status).toBe(200);
         await reply.arrayBuffer();
-        reads++;
+        if (i % paths.length < 2) reads.public++;
+        else reads.profiles++;
       }
     });
     const before = await queryCount(b, "messages/public_ids");
+    const beforeProfiles = await queryCount(b, "users/pages_by_name");
     try {
       for (let i = 0; i < 100; i++) {
         const text = `under load ${i} ${crypto.randomUUID()}`;
-        await apiPost(a, i % 2 ? "ada" : "bob", text);
-        const [web, api] = await Promise.all([page(b, "/public"), apiTexts(b, "/msgs?no=5")]);
+        const author = i % 2 ? "ada" : "bob";
+        await apiPost(a, author, text);
+        const [web, profile, api] = await Promise.all([
+          page(b, "/public"),
+          page(b, `/${author}`),
+          apiTexts(b, "/msgs?no=5"),
+        ]);
         expect(web).toContain(text);
+        expect(profile).toContain(text);
         expect(api).toContain(text);
       }
     } finally {
       stop = true;
       await Promise.all(readers);
     }
-    // The readers really ran beside the writes, and shared their ids queries (coalesced).
+    // The readers really ran beside the writes, and shared their queries.
     const validations = (await queryCount(b, "messages/public_ids")) - before;
-    console.error(`[fresh] ${reads} concurrent reads, ${validations} ids queries`);
-    expect(reads).toBeGreaterThan(400);
-    expect(validations).toBeLessThan(reads);
+    const profileChecks = (await queryCount(b, "users/pages_by_name")) - beforeProfiles;
+    console.error(
+      `[fresh] ${reads.public} concurrent reads of /public and /msgs, ${validations} ids queries; ` +
+        `${reads.profiles} of profiles, ${profileChecks} profile queries`,
+    );
+    expect(reads.public).toBeGreaterThan(200);
+    expect(reads.profiles).toBeGreaterThan(200);
+    expect(validations).toBeLessThan(reads.public);
+    expect(profileChecks).toBeLessThan(reads.profiles);
+  });
+
+  test("[fresh] a kept page goes compressed to clients that accept gzip, the same bytes to those that do not", async () => {
+    // Kept from the second request on; the third comes from what was kept.
+    for (let i = 0; i < 3; i++) await page(b, "/ada");
+    for (const path of ["/public", "/ada"]) {
+      const plain = await fetch(`${b.web}${path}`, { headers: { "accept-encoding": "identity" }, decompress: false });
+      expect(plain.headers.get("content-encoding")).toBeNull();
+      expect(plain.headers.get("content-type")).toBe("text/html; charset=utf-8");
+      expect(plain.headers.get("vary")).toBe("Accept-Encoding");
+      const bytes = new Uint8Array(await plain.arrayBuffer());
+      const zipped = await fetch(`${b.web}${path}`, {
+        headers: { "accept-encoding": "br;q=1.0, gzip;q=0.8" },
+        decompress: false,
+      });
+      expect(zipped.headers.get("content-encoding")).toBe("gzip");
+      expect(zipped.headers.get("vary")).toBe("Accept-Encoding");
+      const compressed = new Uint8Array(await zipped.arrayBuffer());
+      expect(compressed.byteLength).toBeLessThan(bytes.byteLength / 2);
+      expect(Bun.gunzipSync(compressed)).toEqual(bytes);
+      // gzip;q=0 refuses it.
+      const refused = await fetch(`${b.web}${path}`, { headers: { "accept-encoding": "gzip;q=0" }, decompress: false });
+      expect(refused.headers.get("content-encoding")).toBeNull();
+      expect(new Uint8Array(await refused.arrayBuffer())).toEqual(bytes);
+      expect(new TextDecoder().decode(bytes)).toStartWith("<!doctype html>");
+    }
   });
 });
