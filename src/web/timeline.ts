@@ -13,7 +13,8 @@ import {
   publicTimeline,
   userTimeline,
 } from "../data/messages.ts";
-import { batch, coalesce, idsText, publicIds, RenderCache, userPages } from "../data/timeline-cache.ts";
+import { batch, coalesce, coalesceBy } from "../data/shared-reads.ts";
+import { idsText, publicIds, RenderCache, userPages } from "../data/timeline-cache.ts";
 import { type User, userByName } from "../data/users.ts";
 import { field, notFound, unauthorized } from "../errors.ts";
 
@@ -121,10 +122,23 @@ export function timelineRoutes({ config, db, metrics }: Deps) {
   }
 
   /**
+   * A first page's messages read and rendered, and kept (when wanted) under their own ids: one
+   * statement's rows, so their ids say exactly what they show. The requests that find a page changed
+   * at the same time share one run started after they asked (after a write, every reader of /public
+   * finds it so at once): one read and one render instead of one each.
+   */
+  const renderPage = coalesceBy(
+    async (key: string, how: { anonymous: TimelineKind; load: (limit: number) => Promise<Message[]> }) => {
+      const rows = await how.load(PAGE_SIZE + 1);
+      const list = MessageList({ ...page(rows), avatars });
+      return rendered.wanted(key) ? rendered.set(key, idsText(rows), keep(how.anonymous, list)) : list;
+    },
+  );
+
+  /**
    * A first page's messages, rendered again only when the ids of the messages it shows changed. The ids
-   * are read only when something is kept for the page; otherwise, and when they changed, the rows are
-   * read and rendered, and kept (when wanted) under their own ids: one statement's rows, so their ids
-   * say exactly what they show. `anonymous` is the page's view as a signed-out visitor sees it.
+   * are read only when something is kept for the page. `anonymous` is the page's view as a signed-out
+   * visitor sees it.
    */
   async function firstPage(
     key: string,
@@ -139,9 +153,7 @@ export function timelineRoutes({ config, db, metrics }: Deps) {
     } else {
       metrics?.timelineCache("web", false);
     }
-    const rows = await load(PAGE_SIZE + 1);
-    const list = MessageList({ ...page(rows), avatars });
-    return rendered.wanted(key) ? rendered.set(key, idsText(rows), keep(anonymous, list)) : list;
+    return renderPage(key, { anonymous, load });
   }
 
   /**

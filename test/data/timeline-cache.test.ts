@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { postMessage } from "../../src/data/messages.ts";
 import { setFlagged } from "../../src/data/moderation.ts";
-import { batch, coalesce, publicIds, RenderCache, userPage, userPages } from "../../src/data/timeline-cache.ts";
+import { batch, coalesce, coalesceBy } from "../../src/data/shared-reads.ts";
+import { publicIds, RenderCache, userPage, userPages } from "../../src/data/timeline-cache.ts";
 import { createUser } from "../../src/data/users.ts";
 import { acceptsGzip } from "../../src/web/timeline.ts";
 import { type TestDb, testDb } from "../helpers.ts";
@@ -55,6 +56,44 @@ describe("[cache] coalesce", () => {
     await expect(first).rejects.toThrow("database down");
     expect(await second).toBe(2);
     expect(await read()).toBe(3);
+  });
+});
+
+describe("[cache] coalesceBy", () => {
+  test("[cache] one key's callers share runs as coalesce says; other keys run beside them", async () => {
+    const ends = new Map<string, (() => void)[]>();
+    const runs: string[] = [];
+    const read = coalesceBy(
+      (key: string, arg: number) =>
+        new Promise<string>((resolve) => {
+          runs.push(`${key}:${arg}`);
+          const list = ends.get(key) ?? [];
+          const n = list.length;
+          list.push(() => resolve(`${key}:${arg}@${n}`));
+          ends.set(key, list);
+        }),
+    );
+    const public1 = read("public", 1);
+    const public2 = read("public", 2);
+    const public3 = read("public", 3);
+    const ada = read("ada", 4);
+    // "ada" did not wait for "public"; the second and third public callers wait for the next run.
+    expect(runs).toEqual(["public:1", "ada:4"]);
+    ends.get("public")?.[0]?.();
+    expect(await public1).toBe("public:1@0");
+    await Bun.sleep(0);
+    // The next run: started by the caller that queued it first, shared by both.
+    expect(runs).toEqual(["public:1", "ada:4", "public:2"]);
+    ends.get("public")?.[1]?.();
+    expect(await public2).toBe("public:2@1");
+    expect(await public3).toBe("public:2@1");
+    ends.get("ada")?.[0]?.();
+    expect(await ada).toBe("ada:4@0");
+    // Idle again: a new caller starts a run at once.
+    const again = read("public", 5);
+    expect(runs.at(-1)).toBe("public:5");
+    ends.get("public")?.[2]?.();
+    expect(await again).toBe("public:5@2");
   });
 });
 
