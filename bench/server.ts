@@ -49,7 +49,13 @@ export async function seedInfo(url: string): Promise<{ info: SeedInfo; sizes: Si
           return deleted.count;
         })
       : 0;
-    if (gone.count + left > 0) await sql`VACUUM (ANALYZE) messages`;
+    // Deleted users take their follows with them, and the deleted messages were the newest: left dead,
+    // those rows sit at the front of the timelines' index scans in the next runs. INDEX_CLEANUP ON: a
+    // vacuum bypasses the indexes when under 2 % of the pages hold dead rows, which leaves every index
+    // entry of them (measured: the home timeline at 1,176 req/s, p99 87 ms after a run's clean-up without
+    // it, 1,636 and 59 ms once the indexes were cleaned).
+    if (left > 0) await sql`VACUUM (ANALYZE, INDEX_CLEANUP ON) messages, follows, users`;
+    else if (gone.count > 0) await sql`VACUUM (ANALYZE, INDEX_CLEANUP ON) messages`;
     const [sizes] = await sql<Sizes[]>`
       SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM follows) AS follows,
              (SELECT count(*)::int FROM messages) AS messages,
