@@ -9,7 +9,11 @@
 import type { Queryable } from "../db.ts";
 import type { User } from "./users.ts";
 
-const SEEN_LIMIT = 4096;
+// Keys asked for once that are remembered: more than the pages the budgets hold (the web's 8 MB holds
+// about 8,000 compressed profiles), so that a page asked for twice among that many others is kept.
+// Cleared all at once at 4,096, a crowd of 5,000 random profiles at course scale kept being forgotten
+// between their first and second request, and the bench's profiles stayed mostly rendered.
+export const SEEN_LIMIT = 16_384;
 
 interface Entry<V> {
   ids: string;
@@ -19,13 +23,13 @@ interface Entry<V> {
 
 /**
  * What was rendered for each timeline, with the ids it was rendered from; least recently used entries
- * go first once the total passes the budget (in UTF-16 code units of the strings, about bytes). A page
+ * go first once the total passes the budget (what `sizeOf` says, about bytes). A page
  * is worth keeping from its second request on: keeping pages that are asked for once (a visitor going
  * through random profiles) and dropped unused cost 25 % more CPU per request than not keeping them.
  */
 export class RenderCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
-  /** Keys asked for once lately (`wanted`), forgotten by thousands. */
+  /** Keys asked for once lately (`wanted`), the oldest forgotten first. */
   private readonly seen = new Set<string>();
   private total = 0;
   hits = 0;
@@ -42,7 +46,13 @@ export class RenderCache<V> {
    */
   wanted(key: string): boolean {
     if (this.entries.has(key) || this.seen.delete(key)) return true;
-    if (this.seen.size >= SEEN_LIMIT) this.seen.clear();
+    if (this.seen.size >= SEEN_LIMIT) {
+      // A Set iterates in insertion order: its first key is the one remembered longest.
+      for (const oldest of this.seen) {
+        this.seen.delete(oldest);
+        break;
+      }
+    }
     this.seen.add(key);
     return false;
   }

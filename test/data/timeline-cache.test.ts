@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { postMessage } from "../../src/data/messages.ts";
 import { setFlagged } from "../../src/data/moderation.ts";
 import { batch, coalesce, coalesceBy } from "../../src/data/shared-reads.ts";
-import { publicIds, RenderCache, userPage, userPages } from "../../src/data/timeline-cache.ts";
+import { publicIds, RenderCache, SEEN_LIMIT, userPage, userPages } from "../../src/data/timeline-cache.ts";
 import { createUser } from "../../src/data/users.ts";
 import { acceptsGzip } from "../../src/web/timeline.ts";
 import { type TestDb, testDb } from "../helpers.ts";
@@ -193,6 +193,18 @@ describe("[cache] RenderCache", () => {
     expect(cache.asked("user:carol")).toBe(false);
     expect(cache.asked("user:bob")).toBe(true);
     expect(cache.asked("user:ada")).toBe(true);
+  });
+
+  test("[cache] keys asked for once are forgotten oldest first, never all at once", () => {
+    const cache = new RenderCache<string>(1000, (v) => v.length);
+    expect(cache.wanted("early")).toBe(false);
+    expect(cache.wanted("late")).toBe(false);
+    // As many other keys as the limit: "early" is the oldest, so it alone went; "late" is still there.
+    for (let i = 0; i < SEEN_LIMIT - 1; i++) cache.wanted(`user:${i}`);
+    expect(cache.asked("early")).toBe(false);
+    expect(cache.asked("late")).toBe(true);
+    expect(cache.asked(`user:${SEEN_LIMIT - 2}`)).toBe(true);
+    expect(cache.wanted("late")).toBe(true);
   });
 
   test("[cache] the least recently used entries go first once the budget is passed", () => {
