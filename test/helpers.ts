@@ -1,8 +1,10 @@
 // Test support: a fresh real database per file (PGlite, or PostgreSQL at TEST_DATABASE_URL),
 // the real program listening on loopback ports, and a small cookie-keeping HTTP client.
+import { afterAll, beforeAll } from "bun:test";
 import postgres from "postgres";
 import { buildApps } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
+import { createUser } from "../src/data/users.ts";
 import { type Db, type DbOptions, openDb } from "../src/db.ts";
 import { migrate } from "../src/migrate.ts";
 import { SERVE_LIMITS } from "../src/security.ts";
@@ -38,6 +40,33 @@ export async function testDb(options: Pick<DbOptions, "observe"> = {}): Promise<
       await admin.end();
     },
   };
+}
+
+/** Registers these users (email NAME@example.com, password "secret"); their ids by name. */
+export async function createUsers<N extends string>(db: Db, ...names: N[]): Promise<Record<N, number>> {
+  const ids = {} as Record<N, number>;
+  for (const username of names) {
+    ids[username] = (await createUser(db, {
+      username,
+      email: `${username}@example.com`,
+      password: "secret",
+    })) as number;
+  }
+  return ids;
+}
+
+/**
+ * A database with these users for the tests of the enclosing file or describe: made before them, closed
+ * after them. Read its fields inside the tests (they are set by then).
+ */
+export function databaseWithUsers<N extends string>(...names: N[]): { store: TestDb; ids: Record<N, number> } {
+  const fixture = {} as { store: TestDb; ids: Record<N, number> };
+  beforeAll(async () => {
+    fixture.store = await testDb();
+    fixture.ids = await createUsers(fixture.store.db, ...names);
+  });
+  afterAll(() => fixture.store?.close());
+  return fixture;
 }
 
 export interface TestApp extends TestDb {

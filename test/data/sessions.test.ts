@@ -1,23 +1,15 @@
 // Session checks on the real database (PGlite, or TEST_DATABASE_URL): concurrent checks share one
 // statement (the sharing itself: test/data/timeline-cache.test.ts), and each gets its own answer.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createSession, endSession, sessionAlive } from "../../src/data/sessions.ts";
-import { createUser } from "../../src/data/users.ts";
-import { type TestDb, testDb } from "../helpers.ts";
+import { databaseWithUsers } from "../helpers.ts";
 
-let store: TestDb;
-let ada: number;
-let bob: number;
-
-beforeAll(async () => {
-  store = await testDb();
-  ada = (await createUser(store.db, { username: "ada", email: "ada@example.com", password: "secret" })) as number;
-  bob = (await createUser(store.db, { username: "bob", email: "bob@example.com", password: "secret" })) as number;
-});
-afterAll(() => store?.close());
+const fixture = databaseWithUsers("ada", "bob");
 
 describe("[session] alive", () => {
   test("[session] concurrent checks each get their own answer: alive, ended, expired, another user's, unknown", async () => {
+    const { store, ids } = fixture;
+    const { ada, bob } = ids;
     const live = await createSession(store.db, ada, 3600);
     const bobs = await createSession(store.db, bob, 3600);
     const ended = await createSession(store.db, ada, 3600);

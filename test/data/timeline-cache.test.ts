@@ -1,13 +1,12 @@
 // The timeline cache's parts: the coalesced ids read and the rendered pages kept by ids, with the
 // ids queries on the real database (PGlite, or TEST_DATABASE_URL).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { postMessage } from "../../src/data/messages.ts";
 import { setFlagged } from "../../src/data/moderation.ts";
 import { batch, coalesce, coalesceBy } from "../../src/data/shared-reads.ts";
 import { publicIds, RenderCache, SEEN_LIMIT, userPage, userPages } from "../../src/data/timeline-cache.ts";
-import { createUser } from "../../src/data/users.ts";
 import { acceptsGzip } from "../../src/web/timeline.ts";
-import { type TestDb, testDb } from "../helpers.ts";
+import { databaseWithUsers } from "../helpers.ts";
 
 /** A function whose every run waits until the test ends it; `runs` counts the runs started. */
 function controlled() {
@@ -230,18 +229,11 @@ describe("[cache] RenderCache", () => {
 });
 
 describe("[cache] the ids queries", () => {
-  let store: TestDb;
-  let ada: number;
-  let bob: number;
-
-  beforeAll(async () => {
-    store = await testDb();
-    ada = (await createUser(store.db, { username: "ada", email: "ada@example.com", password: "secret" })) as number;
-    bob = (await createUser(store.db, { username: "bob", email: "bob@example.com", password: "secret" })) as number;
-  });
-  afterAll(() => store?.close());
+  const fixture = databaseWithUsers("ada", "bob");
 
   test("[cache] newest first, flagged left out, limited; a user's only theirs", async () => {
+    const { store, ids: users } = fixture;
+    const { ada, bob } = users;
     expect(await publicIds(store.db, 31)).toBe("{}");
     expect((await userPage(store.db, "ada", 31))?.ids).toBe("{}");
     const ids: number[] = [];
