@@ -119,12 +119,48 @@ export function render(report: BenchReport): string {
   return lines.join("\n");
 }
 
+/**
+ * The Markdown tables of `markdown` with their columns padded to one width, as the project's formatter
+ * (Biome) writes them, so that docs/performance.md passes `biome ci` right after `--write`. Cells are
+ * padded on the right, or on the left in `---:` columns; the separator row is dashes as wide as its column.
+ */
+export function alignTables(markdown: string): string {
+  const lines = markdown.split("\n");
+  const cellsOf = (line: string) =>
+    line
+      .slice(1, -1)
+      .split("|")
+      .map((cell) => cell.trim());
+  for (let start = 0; start < lines.length; start++) {
+    if (!lines[start]?.startsWith("|")) continue;
+    let end = start;
+    while (lines[end + 1]?.startsWith("|")) end++;
+    const rows = lines.slice(start, end + 1).map(cellsOf);
+    const separator = rows[1] ?? [];
+    const right = separator.map((cell) => cell.endsWith(":"));
+    const widths = separator.map((_, i) =>
+      Math.max(3, ...rows.filter((_, r) => r !== 1).map((row) => [...(row[i] ?? "")].length)),
+    );
+    rows.forEach((row, r) => {
+      const cells = widths.map((width, i) => {
+        if (r === 1) return right[i] ? `${"-".repeat(width - 1)}:` : "-".repeat(width);
+        const cell = row[i] ?? "";
+        const pad = " ".repeat(width - [...cell].length);
+        return right[i] ? pad + cell : cell + pad;
+      });
+      lines[start + r] = `| ${cells.join(" | ")} |`;
+    });
+    start = end;
+  }
+  return lines.join("\n");
+}
+
 const START = "<!-- bench:start -->";
 const END = "<!-- bench:end -->";
 
 /** Puts the report between the markers of docs/performance.md, keeping the prose around it. */
 export function writeDocs(markdown: string, path = join(import.meta.dir, "..", "docs", "performance.md")): void {
-  const block = `${START}\n${markdown}\n${END}`;
+  const block = `${START}\n${alignTables(markdown)}\n${END}`;
   const old = existsSync(path) ? readFileSync(path, "utf8") : `# Performance\n\n${START}\n${END}\n`;
   const from = old.indexOf(START);
   const to = old.indexOf(END);
