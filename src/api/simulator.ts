@@ -8,8 +8,8 @@ import type { Deps } from "../context.ts";
 import { followedNames, setFollowByName } from "../data/follows.ts";
 import { getLatest, setLatest } from "../data/latest.ts";
 import { type ApiMessage, apiMessages, MESSAGE_MAX, messageError, postMessageAs } from "../data/messages.ts";
-import { coalesce } from "../data/shared-reads.ts";
-import { publicIds, RenderCache, userPage } from "../data/timeline-cache.ts";
+import { batch, coalesce } from "../data/shared-reads.ts";
+import { publicIds, RenderCache, userPages } from "../data/timeline-cache.ts";
 import { createUser, LIMITS, registrationError, USERNAME_TAKEN, userByName } from "../data/users.ts";
 import { HttpError, notFound } from "../errors.ts";
 import { parseJsonBody } from "../security.ts";
@@ -134,6 +134,20 @@ export function simulatorRoutes({ config, db, metrics }: Deps) {
     }
     return read();
   }
+  // The same for users' listings: each `no` has its batch of the names asked for meanwhile.
+  const userPagesBy = new Map<
+    number,
+    (username: string) => Promise<{ user: { id: number }; ids: string } | undefined>
+  >();
+  function latestUserPage(username: string, no: number) {
+    let read = userPagesBy.get(no);
+    if (read === undefined) {
+      if (userPagesBy.size >= 64) userPagesBy.clear();
+      read = batch((names: string[]) => userPages(db, names, no));
+      userPagesBy.set(no, read);
+    }
+    return read(username);
+  }
   /** The JSON of a listing; when it is kept (`ids` given), made again only when those ids changed. */
   async function listing(key: string, ids: string | undefined, load: () => Promise<ApiMessage[]>) {
     const kept = ids === undefined ? undefined : listings.get(key, ids);
@@ -224,8 +238,9 @@ export function simulatorRoutes({ config, db, metrics }: Deps) {
           let ids: string | undefined;
           let author: { id: number } | undefined;
           if (listings.asked(key)) {
-            // Kept, or worth keeping from now on: one query reads the user and the ids together.
-            const found = await userPage(db, params.username, no);
+            // Kept, or worth keeping from now on: one statement reads the user and the ids together,
+            // shared with the requests for other users' listings that arrived meanwhile.
+            const found = await latestUserPage(params.username, no);
             author = found?.user;
             ids = found?.ids;
           } else {

@@ -132,12 +132,3 @@ export async function userPages(
   const rows = await db.query<User & { ids: string }>("users/pages_by_name", [usernames, limit]);
   return new Map(rows.map(({ ids, ...user }) => [user.username, { user, ids }]));
 }
-
-/** The user of that name and the ids of their newest `limit` unflagged messages; undefined when unknown. */
-export async function userPage(
-  db: Queryable,
-  username: string,
-  limit: number,
-): Promise<{ user: User; ids: string } | undefined> {
-  return (await userPages(db, [username], limit)).get(username);
-}

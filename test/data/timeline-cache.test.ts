@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { postMessage } from "../../src/data/messages.ts";
 import { setFlagged } from "../../src/data/moderation.ts";
 import { batch, coalesce, coalesceBy } from "../../src/data/shared-reads.ts";
-import { publicIds, RenderCache, SEEN_LIMIT, userPage, userPages } from "../../src/data/timeline-cache.ts";
+import { publicIds, RenderCache, SEEN_LIMIT, userPages } from "../../src/data/timeline-cache.ts";
 import { acceptsGzip } from "../../src/web/timeline.ts";
 import { databaseWithUsers } from "../helpers.ts";
 
@@ -235,20 +235,20 @@ describe("[cache] the ids queries", () => {
     const { store, ids: users } = fixture;
     const { ada, bob } = users;
     expect(await publicIds(store.db, 31)).toBe("{}");
-    expect((await userPage(store.db, "ada", 31))?.ids).toBe("{}");
+    expect((await userPages(store.db, ["ada"], 31)).get("ada")?.ids).toBe("{}");
     const ids: number[] = [];
     for (let i = 0; i < 5; i++) ids.push(await postMessage(store.db, i % 2 ? bob : ada, `message ${i}`));
     const [m0, m1, m2, m3, m4] = ids;
     expect(await publicIds(store.db, 31)).toBe(`{${m4},${m3},${m2},${m1},${m0}}`);
     expect(await publicIds(store.db, 2)).toBe(`{${m4},${m3}}`);
-    expect(await userPage(store.db, "ada", 31)).toEqual({
+    expect((await userPages(store.db, ["ada"], 31)).get("ada")).toEqual({
       user: { id: ada, username: "ada", email: "ada@example.com" },
       ids: `{${m4},${m2},${m0}}`,
     });
     await setFlagged(store.db, [m2 as number], true);
     expect(await publicIds(store.db, 31)).toBe(`{${m4},${m3},${m1},${m0}}`);
-    expect((await userPage(store.db, "ada", 31))?.ids).toBe(`{${m4},${m0}}`);
-    expect(await userPage(store.db, "nobody", 31)).toBeUndefined();
+    expect((await userPages(store.db, ["ada"], 31)).get("ada")?.ids).toBe(`{${m4},${m0}}`);
+    expect((await userPages(store.db, ["nobody"], 31)).get("nobody")).toBeUndefined();
     // Several names in one statement: each with its own ids, unknown names absent.
     const pages = await userPages(store.db, ["bob", "nobody", "ada"], 2);
     expect([...pages.keys()].sort()).toEqual(["ada", "bob"]);

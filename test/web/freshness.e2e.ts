@@ -177,9 +177,16 @@ describe("[fresh] two replicas on one PostgreSQL", () => {
   test("[fresh] under 16 concurrent readers, every read shows every write acknowledged before it was sent", async () => {
     let stop = false;
     const reads = { public: 0, profiles: 0 };
-    // Readers of /public, /msgs and both profiles: the profiles' checks are batched (one statement for
-    // the names asked for meanwhile), /public's coalesced.
-    const paths = [`${b.web}/public`, `${b.api}/msgs?no=5`, `${b.web}/ada`, `${b.web}/bob`];
+    // Readers of /public, /msgs and both profiles on both ports: the profiles' checks are batched (one
+    // statement for the names asked for meanwhile), /public's coalesced.
+    const paths = [
+      `${b.web}/public`,
+      `${b.api}/msgs?no=5`,
+      `${b.web}/ada`,
+      `${b.web}/bob`,
+      `${b.api}/msgs/ada?no=5`,
+      `${b.api}/msgs/bob?no=5`,
+    ];
     const readers = Array.from({ length: 16 }, async (_, i) => {
       const path = paths[i % paths.length] as string;
       while (!stop) {
@@ -197,14 +204,16 @@ describe("[fresh] two replicas on one PostgreSQL", () => {
         const text = `under load ${i} ${crypto.randomUUID()}`;
         const author = i % 2 ? "ada" : "bob";
         await apiPost(a, author, text);
-        const [web, profile, api] = await Promise.all([
+        const [web, profile, api, apiProfile] = await Promise.all([
           page(b, "/public"),
           page(b, `/${author}`),
           apiTexts(b, "/msgs?no=5"),
+          apiTexts(b, `/msgs/${author}?no=5`),
         ]);
         expect(web).toContain(text);
         expect(profile).toContain(text);
         expect(api).toContain(text);
+        expect(apiProfile).toContain(text);
       }
     } finally {
       stop = true;
