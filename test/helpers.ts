@@ -43,7 +43,7 @@ export async function testDb(options: Pick<DbOptions, "observe"> = {}): Promise<
 }
 
 /** Registers these users (email NAME@example.com, password "secret"); their ids by name. */
-export async function createUsers<N extends string>(db: Db, ...names: N[]): Promise<Record<N, number>> {
+async function createUsers<N extends string>(db: Db, ...names: N[]): Promise<Record<N, number>> {
   const ids = {} as Record<N, number>;
   for (const username of names) {
     ids[username] = (await createUser(db, {

@@ -8,7 +8,7 @@ import type { Deps } from "../context.ts";
 import { followedNames, setFollowByName } from "../data/follows.ts";
 import { getLatest, setLatest } from "../data/latest.ts";
 import { type ApiMessage, apiMessages, MESSAGE_MAX, messageError, postMessageAs } from "../data/messages.ts";
-import { batch, coalesce } from "../data/shared-reads.ts";
+import { batch, coalesceBy } from "../data/shared-reads.ts";
 import { publicIds, RenderCache, userPages } from "../data/timeline-cache.ts";
 import { createUser, LIMITS, registrationError, USERNAME_TAKEN, userByName } from "../data/users.ts";
 import { HttpError, notFound } from "../errors.ts";
@@ -124,16 +124,8 @@ export function simulatorRoutes({ config, db, metrics }: Deps) {
 
   // GET /msgs and /msgs/USER answered from the JSON made for the same message ids (src/data/timeline-cache.ts).
   const listings = new RenderCache<string>(CACHE_BUDGET, (json) => json.length);
-  const publicIdsBy = new Map<number, () => Promise<string>>();
-  function latestPublic(no: number): Promise<string> {
-    let read = publicIdsBy.get(no);
-    if (read === undefined) {
-      if (publicIdsBy.size >= 64) publicIdsBy.clear();
-      read = coalesce(() => publicIds(db, no));
-      publicIdsBy.set(no, read);
-    }
-    return read();
-  }
+  // One ids query at a time per `no`, shared by the requests that arrived while the one before ran.
+  const latestPublic = coalesceBy((no: number) => publicIds(db, no));
   // The same for users' listings: each `no` has its batch of the names asked for meanwhile.
   const userPagesBy = new Map<
     number,
@@ -218,7 +210,7 @@ export function simulatorRoutes({ config, db, metrics }: Deps) {
           const no = Math.min(query.no ?? NO_DEFAULT, NO_CAP);
           set.headers["content-type"] = JSON_TYPE;
           const key = `public:${no}`;
-          const ids = listings.wanted(key) ? await latestPublic(no) : undefined;
+          const ids = listings.wanted(key) ? await latestPublic(no, undefined) : undefined;
           return listing(key, ids, () => apiMessages(db, no));
         },
         {
