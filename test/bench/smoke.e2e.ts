@@ -98,11 +98,11 @@ describe("[bench] seed and benchmark at small size", () => {
     expect(rows.map((c) => c[1])).toEqual([
       "GET /public",
       "GET /USERNAME",
+      "GET / signed in",
       "GET /public, writes at 100/s",
       "scenario writes at 100/s, beside GET /public",
       "GET /USERNAME, writes at 100/s",
       "scenario writes at 100/s, beside GET /USERNAME",
-      "GET / signed in",
       "bare Elysia, keep-alive",
       "bare Elysia, Connection: close",
       "pgbench: messages/insert (single row)",
