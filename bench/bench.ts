@@ -105,6 +105,27 @@ export function readWorkloads(
   };
 }
 
+/**
+ * Each profile wrk draws from (`samples(info).users`) asked for twice, `c` at a time, the second round
+ * after the first: the program keeps a page from its second request on (docs/performance.md, section
+ * 11), and 5,000 profiles drawn at random take about 50,000 requests before each has been asked twice.
+ */
+export async function askTwice(web: string, info: SeedInfo, c: number): Promise<void> {
+  const { count, stride } = samples(info).users;
+  for (let round = 0; round < 2; round++) {
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        const path = `/user${1 + next++ * stride}`;
+        const response = await fetch(web + path);
+        await response.arrayBuffer();
+        if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}`);
+      }
+    };
+    await Promise.all(Array.from({ length: c }, worker));
+  }
+}
+
 /** The load averages over 1, 5 and 15 minutes. */
 function load(): string {
   return loadavg()
@@ -209,6 +230,9 @@ export async function bench(options: BenchOptions, command = "npm run bench"): P
     const reads = readWorkloads(server, info, cookies, c, seconds);
     for (const page of ["public", "user"] as const) {
       phase(`${page} timeline signed out: warm-up, bare ceiling, load (about ${duration(warmUp + 2 * seconds)})`);
+      // The row is about pages that did not change: each sampled profile asked for twice first (a page is
+      // kept from its second request on), then the timed warm-up for the JIT.
+      if (page === "user") await askTwice(server.web, info, c);
       await warmUps[page]().catch(() => undefined); // caches and the JIT
       const ceiling = await bareServing(page, {
         web: server.web,
