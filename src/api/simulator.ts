@@ -8,7 +8,7 @@ import type { Deps } from "../context.ts";
 import { followedNames, setFollowByName } from "../data/follows.ts";
 import { getLatest, setLatest } from "../data/latest.ts";
 import { type ApiMessage, apiMessages, MESSAGE_MAX, messageError, postMessageAs } from "../data/messages.ts";
-import { batch, coalesceBy } from "../data/shared-reads.ts";
+import { batchBy, coalesceBy } from "../data/shared-reads.ts";
 import { publicIds, RenderCache, userPages } from "../data/timeline-cache.ts";
 import { createUser, LIMITS, registrationError, USERNAME_TAKEN, userByName } from "../data/users.ts";
 import { HttpError, notFound } from "../errors.ts";
@@ -126,20 +126,8 @@ export function simulatorRoutes({ config, db, metrics }: Deps) {
   const listings = new RenderCache<string>(CACHE_BUDGET, (json) => json.length);
   // One ids query at a time per `no`, shared by the requests that arrived while the one before ran.
   const latestPublic = coalesceBy((no: number) => publicIds(db, no));
-  // The same for users' listings: each `no` has its batch of the names asked for meanwhile.
-  const userPagesBy = new Map<
-    number,
-    (username: string) => Promise<{ user: { id: number }; ids: string } | undefined>
-  >();
-  function latestUserPage(username: string, no: number) {
-    let read = userPagesBy.get(no);
-    if (read === undefined) {
-      if (userPagesBy.size >= 64) userPagesBy.clear();
-      read = batch((names: string[]) => userPages(db, names, no));
-      userPagesBy.set(no, read);
-    }
-    return read(username);
-  }
+  // The same for users' listings: the names asked for meanwhile go into one statement per `no`.
+  const latestUserPage = batchBy((no: number, names: string[]) => userPages(db, names, no));
   /** The JSON of a listing; when it is kept (`ids` given), made again only when those ids changed. */
   async function listing(key: string, ids: string | undefined, load: () => Promise<ApiMessage[]>) {
     const kept = ids === undefined ? undefined : listings.get(key, ids);
@@ -232,7 +220,7 @@ export function simulatorRoutes({ config, db, metrics }: Deps) {
           if (listings.asked(key)) {
             // Kept, or worth keeping from now on: one statement reads the user and the ids together,
             // shared with the requests for other users' listings that arrived meanwhile.
-            const found = await latestUserPage(params.username, no);
+            const found = await latestUserPage(no, params.username);
             author = found?.user;
             ids = found?.ids;
           } else {

@@ -52,14 +52,25 @@ export function coalesceBy<K, A, T>(fn: (key: K, arg: A) => Promise<T>): (key: K
  * costs one statement per round trip instead of one each. A failed run fails its own callers only.
  */
 export function batch<K, V>(fn: (keys: K[]) => Promise<Map<K, V>>): (key: K) => Promise<V | undefined> {
+  const byGroup = batchBy((_group: undefined, keys: K[]) => fn(keys));
+  return (key) => byGroup(undefined, key);
+}
+
+/**
+ * `batch` for each group: the keys of one group share runs as `batch` says (`fn` gets the group and its
+ * keys), groups run independently; a group with nothing running or waiting is forgotten.
+ */
+export function batchBy<G, K, V>(
+  fn: (group: G, keys: K[]) => Promise<Map<K, V>>,
+): (group: G, key: K) => Promise<V | undefined> {
   type Waiter = { resolve: (value: V | undefined) => void; reject: (error: unknown) => void };
-  let waiting = new Map<K, Waiter[]>();
-  let running = false;
-  const start = () => {
-    const callers = waiting;
-    waiting = new Map();
-    running = true;
-    fn([...callers.keys()])
+  // Per group: the keys waiting for the next run, and whether a run is under way.
+  const groups = new Map<G, { waiting: Map<K, Waiter[]>; running: boolean }>();
+  const start = (group: G, state: { waiting: Map<K, Waiter[]>; running: boolean }) => {
+    const callers = state.waiting;
+    state.waiting = new Map();
+    state.running = true;
+    fn(group, [...callers.keys()])
       .then(
         (found) => {
           for (const [key, waiters] of callers) for (const w of waiters) w.resolve(found.get(key));
@@ -69,15 +80,21 @@ export function batch<K, V>(fn: (keys: K[]) => Promise<Map<K, V>>): (key: K) => 
         },
       )
       .finally(() => {
-        running = false;
-        if (waiting.size > 0) start();
+        state.running = false;
+        if (state.waiting.size > 0) start(group, state);
+        else groups.delete(group);
       });
   };
-  return (key) =>
+  return (group, key) =>
     new Promise<V | undefined>((resolve, reject) => {
-      const waiters = waiting.get(key);
-      if (waiters === undefined) waiting.set(key, [{ resolve, reject }]);
+      let state = groups.get(group);
+      if (state === undefined) {
+        state = { waiting: new Map(), running: false };
+        groups.set(group, state);
+      }
+      const waiters = state.waiting.get(key);
+      if (waiters === undefined) state.waiting.set(key, [{ resolve, reject }]);
       else waiters.push({ resolve, reject });
-      if (!running) start();
+      if (!state.running) start(group, state);
     });
 }

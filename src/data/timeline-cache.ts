@@ -46,13 +46,8 @@ export class RenderCache<V> {
    */
   wanted(key: string): boolean {
     if (this.entries.has(key) || this.seen.delete(key)) return true;
-    if (this.seen.size >= SEEN_LIMIT) {
-      // A Set iterates in insertion order: its first key is the one remembered longest.
-      for (const oldest of this.seen) {
-        this.seen.delete(oldest);
-        break;
-      }
-    }
+    // A Set iterates in insertion order: its first key is the one remembered longest.
+    if (this.seen.size >= SEEN_LIMIT) this.seen.delete(this.seen.values().next().value as string);
     this.seen.add(key);
     return false;
   }

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { postMessage } from "../../src/data/messages.ts";
 import { setFlagged } from "../../src/data/moderation.ts";
-import { batch, coalesce, coalesceBy } from "../../src/data/shared-reads.ts";
+import { batch, batchBy, coalesce, coalesceBy } from "../../src/data/shared-reads.ts";
 import { publicIds, RenderCache, SEEN_LIMIT, userPages } from "../../src/data/timeline-cache.ts";
 import { acceptsGzip } from "../../src/web/timeline.ts";
 import { databaseWithUsers } from "../helpers.ts";
@@ -146,6 +146,52 @@ describe("[cache] batch", () => {
     await expect(first).rejects.toThrow("database down");
     expect(await second).toBe(2);
     expect(await read("ada")).toBe(3);
+  });
+});
+
+describe("[cache] batchBy", () => {
+  test("[cache] each group batches its own keys; groups run independently, each given its group", async () => {
+    const ends = new Map<number, (() => void)[]>();
+    const runs: [number, string[]][] = [];
+    const read = batchBy(
+      (no: number, keys: string[]) =>
+        new Promise<Map<string, string>>((resolve) => {
+          runs.push([no, keys]);
+          const list = ends.get(no) ?? [];
+          list.push(() => resolve(new Map(keys.map((k) => [k, `${k}/${no}`]))));
+          ends.set(no, list);
+        }),
+    );
+    const a1 = read(1, "ada");
+    const b2 = read(2, "bob");
+    const c1 = read(1, "cy");
+    const a2 = read(2, "ada");
+    // One run per group at once; the second key of each group waits for its own group's next run.
+    expect(runs).toEqual([
+      [1, ["ada"]],
+      [2, ["bob"]],
+    ]);
+    ends.get(2)?.[0]?.();
+    expect(await b2).toBe("bob/2");
+    await Bun.sleep(0);
+    expect(runs).toEqual([
+      [1, ["ada"]],
+      [2, ["bob"]],
+      [2, ["ada"]],
+    ]);
+    ends.get(1)?.[0]?.();
+    expect(await a1).toBe("ada/1");
+    await Bun.sleep(0);
+    expect(runs.at(-1)).toEqual([1, ["cy"]]);
+    ends.get(1)?.[1]?.();
+    ends.get(2)?.[1]?.();
+    expect(await c1).toBe("cy/1");
+    expect(await a2).toBe("ada/2");
+    // A group with nothing under way starts at once again.
+    const again = read(1, "ada");
+    expect(runs.at(-1)).toEqual([1, ["ada"]]);
+    ends.get(1)?.[2]?.();
+    expect(await again).toBe("ada/1");
   });
 });
 
