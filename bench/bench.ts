@@ -108,7 +108,7 @@ export function readWorkloads(
 /**
  * Each profile wrk draws from (`samples(info).users`) asked for twice, `c` at a time, the second round
  * after the first: the program keeps a page from its second request on (docs/performance.md, section
- * 11), and 5,000 profiles drawn at random take about 50,000 requests before each has been asked twice.
+ * 11), and profiles drawn at random take many more requests than that before each has been asked twice.
  */
 export async function askTwice(web: string, info: SeedInfo, c: number): Promise<void> {
   const { count, stride } = samples(info).users;
